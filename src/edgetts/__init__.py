@@ -1,0 +1,42 @@
+"""edgetts: a compiled edge runtime for neural (VITS/Piper) text-to-speech."""
+
+from .audio import Audio
+from .backends import available_backends
+from .config import SUPPORTED_SAMPLE_RATES, SynthesisConfig, VoiceConfig
+from .errors import (
+    BackendError,
+    BackendUnavailableError,
+    EdgeTTSError,
+    ModelLoadError,
+    PhonemizerError,
+    VoiceConfigError,
+    VoiceError,
+    VoiceNotFoundError,
+)
+from .phonemize import Sentence, phonemize
+from .tts import EdgeTTS
+from .voice import Voice, installed_voices
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "SUPPORTED_SAMPLE_RATES",
+    "Audio",
+    "BackendError",
+    "BackendUnavailableError",
+    "EdgeTTS",
+    "EdgeTTSError",
+    "ModelLoadError",
+    "PhonemizerError",
+    "Sentence",
+    "SynthesisConfig",
+    "Voice",
+    "VoiceConfig",
+    "VoiceConfigError",
+    "VoiceError",
+    "VoiceNotFoundError",
+    "__version__",
+    "available_backends",
+    "installed_voices",
+    "phonemize",
+]

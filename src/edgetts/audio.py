@@ -1,0 +1,182 @@
+"""Audio post-processing on float32 mono samples, backed by ``edgetts._core``.
+
+Every function checks dtype, shape and contiguity here, then hands typed
+memoryviews to a kernel that runs without the GIL. Functions that produce an
+array accept ``out=`` so a caller can reuse its buffers; ``out`` may be the input
+itself where the docstring says so.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from math import gcd
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import NDArray
+
+from . import _core
+from .wav import write_wav
+
+__all__ = [
+    "Audio",
+    "crossfade",
+    "fade_in",
+    "fade_out",
+    "normalize",
+    "resample",
+    "resampled_length",
+    "silence",
+    "to_int16",
+]
+
+Float32Array = NDArray[np.float32]
+
+
+def _samples(x: object, name: str = "samples") -> Float32Array:
+    if not isinstance(x, np.ndarray):
+        raise TypeError(f"{name} must be a numpy array, got {type(x).__name__}")
+    if x.dtype != np.float32:
+        raise TypeError(f"{name} must be float32, got {x.dtype}")
+    if x.ndim != 1:
+        raise ValueError(f"{name} must be 1-D, got shape {x.shape}")
+    return np.ascontiguousarray(x)
+
+
+def _out(out: np.ndarray | None, length: int, dtype: type[np.generic]) -> np.ndarray:
+    if out is None:
+        return np.empty(length, dtype=dtype)
+    if not isinstance(out, np.ndarray) or out.dtype != dtype or out.shape != (length,):
+        got = f"{out.dtype} {out.shape}" if isinstance(out, np.ndarray) else type(out).__name__
+        raise ValueError(f"out must be a {np.dtype(dtype)} array of shape ({length},), got {got}")
+    if not out.flags.c_contiguous or not out.flags.writeable:
+        raise ValueError("out must be C-contiguous and writeable")
+    return out
+
+
+def normalize(
+    samples: Float32Array, *, peak: bool = True, volume: float = 1.0, out: Float32Array | None = None
+) -> Float32Array:
+    """Scale to a peak of ``volume`` (or by ``volume`` alone) and clip to [-1, 1].
+
+    ``out`` may be ``samples`` itself for in-place work. Silence stays silence.
+    """
+    x = _samples(samples)
+    result = _out(out, len(x), np.float32)
+    top = _core.peak_abs(x) if peak else 0.0
+    gain = volume / top if peak and top > 1e-8 else (0.0 if peak else volume)
+    _core.scale_clip(x, gain, result)
+    return result
+
+
+def to_int16(
+    samples: Float32Array, *, dither: bool = False, seed: int = 0, out: NDArray[np.int16] | None = None
+) -> NDArray[np.int16]:
+    """float32 in [-1, 1] to 16-bit PCM, rounded and clipped (optional TPDF dither)."""
+    x = _samples(samples)
+    result = _out(out, len(x), np.int16)
+    _core.to_int16(x, result, dither, seed & 0xFFFFFFFFFFFFFFFF)
+    return result
+
+
+@lru_cache(maxsize=16)
+def _kaiser_lowpass(up: int, down: int) -> tuple[NDArray[np.float64], int]:
+    """The filter ``scipy.signal.resample_poly`` designs by default (Kaiser, beta 5)."""
+    max_rate = max(up, down)
+    half_len = 10 * max_rate
+    taps = 2 * half_len + 1
+    m = np.arange(taps) - half_len
+    cutoff = 1.0 / max_rate
+    h = cutoff * np.sinc(cutoff * m) * np.kaiser(taps, 5.0)
+    h *= up / h.sum()
+    # Pre-pad so the filter's delay is a whole number of output samples, then
+    # drop those delayed samples from the output (as resample_poly does).
+    pre_pad = down - half_len % down
+    h = np.concatenate([np.zeros(pre_pad), h])
+    h.setflags(write=False)
+    return h, (half_len + pre_pad) // down
+
+
+def resampled_length(length: int, from_rate: int, to_rate: int) -> int:
+    g = gcd(from_rate, to_rate)
+    up, down = to_rate // g, from_rate // g
+    return -(-length * up // down)
+
+
+def resample(
+    samples: Float32Array, from_rate: int, to_rate: int, *, out: Float32Array | None = None
+) -> Float32Array:
+    """Polyphase resampling, equal to ``scipy.signal.resample_poly`` within 1e-5."""
+    for name, rate in (("from_rate", from_rate), ("to_rate", to_rate)):
+        if isinstance(rate, bool) or not isinstance(rate, int) or rate <= 0:
+            raise ValueError(f"{name} must be a positive int, got {rate!r}")
+    x = _samples(samples)
+    n_out = resampled_length(len(x), from_rate, to_rate)
+    result = _out(out, n_out, np.float32)
+    if from_rate == to_rate:
+        result[:] = x
+        return result
+    g = gcd(from_rate, to_rate)
+    up, down = to_rate // g, from_rate // g
+    h, delay = _kaiser_lowpass(up, down)
+    _core.resample_poly(h, x, result, up, down, delay)
+    return result
+
+
+def fade_in(samples: Float32Array, length: int) -> Float32Array:
+    """Raised-cosine fade over the first ``length`` samples, in place; returns ``samples``."""
+    x = _samples(samples)
+    if x is not samples or not x.flags.writeable:
+        raise ValueError("samples must be a C-contiguous, writeable float32 array")
+    _core.fade(x[: max(0, length)], True)
+    return x
+
+
+def fade_out(samples: Float32Array, length: int) -> Float32Array:
+    """Raised-cosine fade over the last ``length`` samples, in place; returns ``samples``."""
+    x = _samples(samples)
+    if x is not samples or not x.flags.writeable:
+        raise ValueError("samples must be a C-contiguous, writeable float32 array")
+    if length > 0:
+        _core.fade(x[-min(length, len(x)) :], False)
+    return x
+
+
+def crossfade(
+    head: Float32Array, tail: Float32Array, overlap: int, *, out: Float32Array | None = None
+) -> Float32Array:
+    """Join ``head`` and ``tail`` overlapping by ``overlap`` samples (raised cosine)."""
+    a, b = _samples(head, "head"), _samples(tail, "tail")
+    if not 0 <= overlap <= min(len(a), len(b)):
+        raise ValueError(f"overlap must be within [0, {min(len(a), len(b))}], got {overlap!r}")
+    result = _out(out, len(a) + len(b) - overlap, np.float32)
+    cut = len(a) - overlap
+    result[:cut] = a[:cut]
+    _core.crossfade(a[cut:], b[:overlap], result[cut : cut + overlap])
+    result[cut + overlap :] = b[overlap:]
+    return result
+
+
+def silence(seconds: float, sample_rate: int) -> Float32Array:
+    return np.zeros(round(seconds * sample_rate), dtype=np.float32)
+
+
+@dataclass(frozen=True, eq=False)
+class Audio:
+    """Mono float32 audio in [-1, 1]; int16 and files are derived on request."""
+
+    samples: Float32Array
+    sample_rate: int
+
+    @property
+    def duration(self) -> float:
+        """Length in seconds."""
+        return len(self.samples) / self.sample_rate
+
+    def to_int16(self, *, dither: bool = False) -> NDArray[np.int16]:
+        return to_int16(self.samples, dither=dither)
+
+    def save(self, path: str | Path, *, sample_format: str = "pcm16") -> Path:
+        """Write a WAV file atomically (``"pcm16"`` or ``"float32"``); returns its path."""
+        return write_wav(path, [self.samples], self.sample_rate, sample_format=sample_format)

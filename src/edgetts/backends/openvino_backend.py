@@ -1,0 +1,77 @@
+"""OpenVINO CPU adapter.
+
+The inference precision is always set explicitly: OpenVINO defaults to bf16 on
+CPUs with AMX/AVX512-BF16, which changes predicted durations and can overflow
+the model's ``Range`` node. Compiled models are cached under ``cache_dir``
+(OpenVINO keys its blobs by model content, device config and its version).
+Inputs are wrapped as shared-memory tensors and the output is read as a view.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ..errors import BackendError, ModelLoadError
+from . import BackendOptions
+from ._model import OUTPUT, check_model_file, check_model_io, model_inputs
+
+_PRECISIONS = {"fp32": "f32"}
+
+
+def default_cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "edgetts" / "openvino"
+
+
+class OpenVINOBackend:
+    name = "openvino"
+
+    def __init__(self, model_path: Path, options: BackendOptions) -> None:
+        import openvino as ov
+
+        if options.device != "cpu":
+            raise ValueError(f"openvino device {options.device!r} is not supported; use 'cpu'")
+        if options.precision not in _PRECISIONS:
+            raise ValueError(
+                f"openvino precision {options.precision!r} is not supported; use one of "
+                f"{sorted(_PRECISIONS)}"
+            )
+        check_model_file(model_path)
+        cache_dir = options.cache_dir or default_cache_dir()
+        config: dict[str, object] = {
+            "INFERENCE_PRECISION_HINT": _PRECISIONS[options.precision],
+            "CACHE_DIR": str(cache_dir / ov.__version__.split("-")[0]),
+        }
+        if options.threads is not None:
+            config["INFERENCE_NUM_THREADS"] = options.threads
+        try:
+            compiled = ov.Core().compile_model(str(model_path), "CPU", config)
+        except Exception as exc:  # OpenVINO raises a bare RuntimeError subclass
+            raise ModelLoadError(f"model {model_path} cannot be loaded: {exc}") from exc
+        self._path = model_path
+        self._takes_speaker = check_model_io(
+            model_path,
+            [i.get_any_name() for i in compiled.inputs],
+            [o.get_any_name() for o in compiled.outputs],
+        )
+        self._request = compiled.create_infer_request()
+        self.precision = compiled.get_property("INFERENCE_PRECISION_HINT")
+
+    def infer(
+        self, ids: NDArray[np.int64], scales: NDArray[np.float32], speaker_id: int | None
+    ) -> NDArray[np.float32]:
+        feed = model_inputs(ids, scales, speaker_id, self._takes_speaker, self._path)
+        try:
+            result = self._request.infer(feed, share_inputs=True, share_outputs=True)
+        except Exception as exc:
+            raise BackendError(f"openvino failed on {ids.shape[1]} ids: {exc}") from exc
+        out: NDArray[np.float32] = result[OUTPUT]
+        return out.reshape(-1)
+
+
+def load(model_path: Path, options: BackendOptions) -> OpenVINOBackend:
+    return OpenVINOBackend(model_path, options)

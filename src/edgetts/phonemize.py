@@ -1,0 +1,88 @@
+"""Text to IPA phonemes with espeak-ng (the compiled binding in ``edgetts._core``).
+
+The phonemes follow Piper's convention: clause punctuation is kept as a phoneme,
+``, : ;`` are followed by a space, and the string is split into Unicode code
+points after NFD decomposition (so stress marks and diacritics are their own
+symbols). See ``docs/phonemizer.md`` for why espeakng-loader's espeak-ng is used.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from . import _core
+from .errors import PhonemizerError
+from .text import DEFAULT_CHUNK_CHARS, clean_text, text_chunks
+
+__all__ = ["Sentence", "phonemize"]
+
+_LANGUAGE_SWITCH = re.compile(r"\([^)]+\)")
+_load_lock = threading.Lock()
+_loaded = False
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """One sentence of input text and its phonemes."""
+
+    text: str
+    phonemes: tuple[str, ...]
+
+    @property
+    def ipa(self) -> str:
+        return "".join(self.phonemes)
+
+
+def _ensure_espeak() -> None:
+    global _loaded
+    with _load_lock:
+        if _loaded:
+            return
+        try:
+            import espeakng_loader
+
+            library, data = espeakng_loader.get_library_path(), espeakng_loader.get_data_path()
+        except (ImportError, RuntimeError) as exc:
+            raise PhonemizerError(
+                f"espeak-ng is unavailable: {exc} (pip install espeakng-loader)"
+            ) from exc
+        try:
+            _core.load_espeak(library, data)
+        except _core.EspeakError as exc:
+            raise PhonemizerError(str(exc)) from exc
+        _loaded = True
+
+
+def _chunk_sentences(chunk: str, espeak_voice: str) -> Iterator[Sentence]:
+    try:
+        clauses = _core.espeak_clauses(espeak_voice, chunk)
+    except _core.EspeakError as exc:
+        raise PhonemizerError(str(exc)) from exc
+    ipa: list[str] = []
+    start = 0
+    for n, (clause_ipa, terminator, end_of_sentence, end) in enumerate(clauses):
+        ipa.append(_LANGUAGE_SWITCH.sub("", clause_ipa) + terminator)
+        if terminator in (",", ":", ";"):
+            ipa.append(" ")
+        if end_of_sentence or n == len(clauses) - 1:
+            phonemes = tuple(unicodedata.normalize("NFD", "".join(ipa)))
+            if any(not p.isspace() for p in phonemes):
+                yield Sentence(text=chunk[start:end].strip(), phonemes=phonemes)
+            ipa, start = [], end
+
+
+def phonemize(
+    text: str, espeak_voice: str = "en-us", *, chunk_chars: int = DEFAULT_CHUNK_CHARS
+) -> Iterator[Sentence]:
+    """Lazily yield the sentences of ``text`` with their phonemes.
+
+    Sentences with no phonemes at all (emoji-only, punctuation-only) are
+    skipped. Memory stays bounded by ``chunk_chars`` whatever the text length.
+    """
+    _ensure_espeak()
+    for chunk in text_chunks(clean_text(text), chunk_chars):
+        yield from _chunk_sentences(chunk, espeak_voice)

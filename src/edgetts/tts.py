@@ -1,0 +1,139 @@
+"""The user-facing engine: text -> sentences -> ids -> backend -> audio."""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+
+from . import audio as _audio
+from .audio import Audio
+from .backends import Backend, BackendOptions, load_backend
+from .config import SynthesisConfig
+from .phonemize import Sentence, phonemize
+from .text import check_text
+from .voice import Voice
+
+__all__ = ["EdgeTTS"]
+
+_LOGGER = logging.getLogger(__name__)
+
+
+class EdgeTTS:
+    """Speak text with a Piper voice on a chosen backend.
+
+    >>> tts = EdgeTTS()                      # default voice, backend="auto"
+    >>> tts.speak("Hello there.").save("hello.wav")
+
+    One instance may be shared by threads: inference is serialised per instance.
+    """
+
+    def __init__(
+        self,
+        voice: str | os.PathLike[str] | None = None,
+        backend: str = "auto",
+        *,
+        threads: int | None = None,
+        device: str = "cpu",
+        cache_dir: str | os.PathLike[str] | None = None,
+    ) -> None:
+        self.voice = Voice.load(voice)
+        options = BackendOptions(
+            threads=threads, device=device, cache_dir=Path(cache_dir) if cache_dir else None
+        )
+        self.backend: Backend = load_backend(backend, self.voice.model_path, options)
+        self._lock = threading.Lock()
+        _LOGGER.info("voice %s on backend %s", self.voice.name, self.backend.name)
+
+    @property
+    def sample_rate(self) -> int:
+        """The voice's native sample rate."""
+        return self.voice.config.sample_rate
+
+    def phonemize(self, text: str) -> list[Sentence]:
+        """The sentences of ``text`` with the phonemes the voice will speak."""
+        check_text(text)
+        return list(phonemize(text, self.voice.config.espeak_voice))
+
+    def synthesize_sentence(self, sentence: Sentence, config: SynthesisConfig) -> Audio:
+        """Run one sentence through the model and post-process it."""
+        mapped = self.voice.id_mapper(sentence.phonemes)
+        if mapped.missing:
+            _LOGGER.warning("voice %s skipped unknown phonemes %s", self.voice.name, mapped.missing)
+        scales = np.array(config.scales(self.voice.config), dtype=np.float32)
+        with self._lock:
+            raw = self.backend.infer(mapped.ids[np.newaxis, :], scales, config.speaker_id)
+            # The backend's buffer is reused by the next call: this is the copy.
+            samples = _audio.normalize(raw, peak=config.normalize, volume=config.volume)
+        rate = config.sample_rate or self.sample_rate
+        if rate != self.sample_rate:
+            samples = _audio.resample(samples, self.sample_rate, rate)
+        return Audio(samples, rate)
+
+    def stream(
+        self,
+        text: str,
+        *,
+        speed: float | None = None,
+        noise_scale: float | None = None,
+        noise_w: float | None = None,
+        speaker_id: int | None = None,
+        sample_rate: int | None = None,
+        volume: float = 1.0,
+    ) -> Iterator[Audio]:
+        """Yield one :class:`Audio` per sentence as soon as it is synthesised.
+
+        This is a generator: text is phonemised lazily, so memory stays bounded
+        for arbitrarily long input. Arguments are validated before the first
+        chunk is requested.
+        """
+        check_text(text)
+        config = SynthesisConfig(
+            speed=speed, noise_scale=noise_scale, noise_w=noise_w, speaker_id=speaker_id,
+            sample_rate=sample_rate, volume=volume,
+        )  # fmt: skip
+        return (
+            self.synthesize_sentence(s, config)
+            for s in phonemize(text, self.voice.config.espeak_voice)
+        )
+
+    def speak(
+        self,
+        text: str,
+        *,
+        speed: float | None = None,
+        noise_scale: float | None = None,
+        noise_w: float | None = None,
+        speaker_id: int | None = None,
+        sample_rate: int | None = None,
+        volume: float = 1.0,
+        sentence_silence: float = 0.0,
+    ) -> Audio:
+        """Synthesise all of ``text`` into one :class:`Audio`.
+
+        ``speed`` > 1 speaks faster; ``noise_scale``/``noise_w`` default to the
+        voice's values; ``sample_rate`` resamples to one of
+        :data:`edgetts.SUPPORTED_SAMPLE_RATES`; ``sentence_silence`` seconds of
+        silence go between sentences.
+        """
+        config = SynthesisConfig(sentence_silence=sentence_silence)  # validates it
+        chunks = self.stream(
+            text, speed=speed, noise_scale=noise_scale, noise_w=noise_w,
+            speaker_id=speaker_id, sample_rate=sample_rate, volume=volume,
+        )  # fmt: skip
+        rate = sample_rate or self.sample_rate
+        gap = _audio.silence(config.sentence_silence, rate)
+        parts: list[np.ndarray] = []
+        for chunk in chunks:
+            if parts and len(gap):
+                parts.append(gap)
+            parts.append(chunk.samples)
+        samples = np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)
+        return Audio(samples, rate)
+
+    def __repr__(self) -> str:
+        return f"EdgeTTS(voice={self.voice.name!r}, backend={self.backend.name!r})"

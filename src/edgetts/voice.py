@@ -1,0 +1,84 @@
+"""Finding and loading Piper voices: a ``.onnx`` path (with ``.onnx.json``
+beside it) or the name of a voice from an installed voice package."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import os
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+from .config import VoiceConfig
+from .errors import VoiceNotFoundError
+from .ids import PhonemeIdMapper
+
+__all__ = ["DEFAULT_VOICE", "Voice", "installed_voices"]
+
+DEFAULT_VOICE = "en_US-joe-medium"
+#: Extra folders (``os.pathsep``-separated) searched for ``NAME.onnx`` voices.
+VOICES_PATH_ENV = "EDGETTS_VOICES_PATH"
+
+
+def _voices_in(folder: Path) -> dict[str, Path]:
+    models = sorted(folder.glob("*.onnx"))
+    return {p.stem: p for p in models if p.with_name(p.name + ".json").is_file()}
+
+
+def installed_voices() -> dict[str, Path]:
+    """Voice name -> model path for voices in installed packages and ``EDGETTS_VOICES_PATH``.
+
+    Voice packages are found from their file lists (distributions whose name
+    mentions "voice"), so nothing is imported.
+    """
+    found: dict[str, Path] = {}
+    for dist in importlib.metadata.distributions():
+        name = (dist.metadata["Name"] or "").lower()
+        if "voice" not in name:
+            continue
+        for file in dist.files or ():
+            if file.name.endswith(".onnx.json"):
+                model = Path(str(dist.locate_file(file)))
+                model = model.with_name(file.name[: -len(".json")])
+                if model.is_file():
+                    found.setdefault(model.name[: -len(".onnx")], model)
+    for folder in filter(None, os.environ.get(VOICES_PATH_ENV, "").split(os.pathsep)):
+        found.update(_voices_in(Path(folder)))
+    return dict(sorted(found.items()))
+
+
+@dataclass(frozen=True)
+class Voice:
+    """A Piper voice on disk: its model file and parsed config."""
+
+    name: str
+    model_path: Path
+    config: VoiceConfig
+
+    @classmethod
+    def load(cls, voice: str | os.PathLike[str] | None = None) -> Voice:
+        """Resolve ``voice`` (None, a name, or a path to a ``.onnx``) and read its config."""
+        if voice is None:
+            voice = DEFAULT_VOICE
+        if not isinstance(voice, (str, os.PathLike)):
+            raise TypeError(f"voice must be a str, a path or None, got {type(voice).__name__}")
+        text = os.fspath(voice)
+        path = Path(text)
+        if text.endswith(".onnx") or path.is_file() or os.sep in text:
+            if not path.is_file():
+                raise VoiceNotFoundError(f"voice model {path} does not exist")
+            model = path
+        else:
+            voices = installed_voices()
+            if text not in voices:
+                raise VoiceNotFoundError(
+                    f"no installed voice named {text!r}; installed voices: {sorted(voices)} "
+                    f"(or pass the path to a .onnx file)"
+                )
+            model = voices[text]
+        config = VoiceConfig.from_file(model.with_name(model.name + ".json"))
+        return cls(name=model.name.removesuffix(".onnx"), model_path=model, config=config)
+
+    @cached_property
+    def id_mapper(self) -> PhonemeIdMapper:
+        return PhonemeIdMapper(self.config.phoneme_id_map)
