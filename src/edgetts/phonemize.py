@@ -84,5 +84,5 @@ def phonemize(
     skipped. Memory stays bounded by ``chunk_chars`` whatever the text length.
     """
     _ensure_espeak()
-    for chunk in text_chunks(clean_text(text), chunk_chars):
-        yield from _chunk_sentences(chunk, espeak_voice)
+    for chunk in text_chunks(text, chunk_chars):
+        yield from _chunk_sentences(clean_text(chunk), espeak_voice)

@@ -15,9 +15,10 @@ __all__ = ["DEFAULT_CHUNK_CHARS", "check_text", "clean_text", "text_chunks"]
 
 DEFAULT_CHUNK_CHARS = 2000
 
-# C0/C1 controls except tab and newline; they mean nothing to speech and some
-# (NUL) would truncate the C string handed to espeak-ng.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# C0/C1 controls except tab and newline, and lone surrogates: they mean nothing
+# to speech, NUL would truncate the C string handed to espeak-ng, and surrogates
+# cannot be encoded as UTF-8.
+_UNSPEAKABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
 _SENTENCE_END = re.compile(r"[.!?][\"')\]]*\s")
 
 
@@ -32,10 +33,8 @@ def check_text(text: object) -> str:
 
 def clean_text(text: str) -> str:
     """NFC-normalise, drop control characters and unpaired surrogates."""
-    text = unicodedata.normalize("NFC", text)
-    text = text.encode("utf-8", errors="replace").decode("utf-8")
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    return _CONTROL.sub(" ", text)
+    text = _UNSPEAKABLE.sub(" ", text.replace("\r\n", "\n").replace("\r", "\n"))
+    return unicodedata.normalize("NFC", text)
 
 
 def _cut_point(window: str) -> int:

@@ -1,0 +1,108 @@
+"""Command line: ``edgetts speak | voices | phonemize | backends``."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from .backends import available_backends
+from .config import SUPPORTED_SAMPLE_RATES
+from .errors import EdgeTTSError
+from .phonemize import phonemize
+from .text import check_text
+from .voice import DEFAULT_VOICE, Voice, installed_voices
+from .wav import SAMPLE_FORMATS, WavWriter
+
+__all__ = ["main"]
+
+
+def _read_text(text: str | None) -> str:
+    return sys.stdin.read() if text in (None, "-") else str(text)
+
+
+def _speak(args: argparse.Namespace) -> int:
+    from .tts import EdgeTTS
+
+    text = check_text(_read_text(args.text))
+    tts = EdgeTTS(args.voice, backend=args.backend, threads=args.threads)
+    rate = args.sample_rate or tts.sample_rate
+    chunks = tts.stream(
+        text, speed=args.speed, noise_scale=args.noise_scale, noise_w=args.noise_w,
+        speaker_id=args.speaker, sample_rate=args.sample_rate,
+    )  # fmt: skip
+    seconds = 0.0
+    # Streamed to disk sentence by sentence: memory stays bounded for long input.
+    with WavWriter(args.output, rate, sample_format=args.format) as writer:
+        for chunk in chunks:
+            writer.write(chunk.samples)
+            seconds += chunk.duration
+    print(f"wrote {seconds:.2f} s of audio to {args.output} ({tts.backend.name})", file=sys.stderr)
+    return 0
+
+
+def _voices(_: argparse.Namespace) -> int:
+    for name, path in installed_voices().items():
+        print(f"{name}\t{path}")
+    return 0
+
+
+def _phonemize(args: argparse.Namespace) -> int:
+    text = check_text(_read_text(args.text))
+    espeak_voice = Voice.load(args.voice).config.espeak_voice
+    for sentence in phonemize(text, espeak_voice):
+        print(sentence.ipa)
+    return 0
+
+
+def _backends(_: argparse.Namespace) -> int:
+    print("\n".join(available_backends()))
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="edgetts", description=__doc__)
+    parser.add_argument("-v", "--verbose", action="store_true", help="log what is chosen")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    speak = sub.add_parser("speak", help="synthesise text to a WAV file")
+    speak.add_argument("text", nargs="?", help="text to speak; stdin when omitted or '-'")
+    speak.add_argument("-o", "--output", required=True, help="WAV file to write (atomically)")
+    speak.add_argument("--voice", default=None, help=f"voice name or .onnx path ({DEFAULT_VOICE})")
+    speak.add_argument("--backend", default="auto", help="onnxruntime, openvino or auto")
+    speak.add_argument("--sample-rate", type=int, choices=SUPPORTED_SAMPLE_RATES, default=None)
+    speak.add_argument("--format", choices=list(SAMPLE_FORMATS), default="pcm16")
+    speak.add_argument("--speed", type=float, default=None)
+    speak.add_argument("--noise-scale", type=float, default=None)
+    speak.add_argument("--noise-w", type=float, default=None)
+    speak.add_argument("--speaker", type=int, default=None)
+    speak.add_argument("--threads", type=int, default=None)
+    speak.set_defaults(func=_speak)
+
+    voices = sub.add_parser("voices", help="list installed voices")
+    voices.set_defaults(func=_voices)
+
+    phon = sub.add_parser("phonemize", help="print IPA phonemes, one sentence a line")
+    phon.add_argument("text", nargs="?", help="text; stdin when omitted or '-'")
+    phon.add_argument("--voice", default=None)
+    phon.set_defaults(func=_phonemize)
+
+    backends = sub.add_parser("backends", help="list installed backends")
+    backends.set_defaults(func=_backends)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING)
+    try:
+        result: int = args.func(args)
+    except (EdgeTTSError, ValueError, TypeError, OSError) as exc:
+        print(f"edgetts: error: {exc}", file=sys.stderr)
+        return 2
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,183 @@
+from __future__ import annotations
+
+import wave
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from edgetts import Audio
+from edgetts.audio import (
+    crossfade,
+    fade_in,
+    fade_out,
+    normalize,
+    resample,
+    resampled_length,
+    silence,
+    to_int16,
+)
+from edgetts.wav import WavWriter, write_wav
+
+RNG = np.random.default_rng(7)
+
+
+def noise(n: int = 4000, scale: float = 0.5) -> np.ndarray:
+    return (RNG.standard_normal(n) * scale).astype(np.float32)
+
+
+def test_to_int16_rounds_and_clips() -> None:
+    x = np.array([0.0, 0.5, -0.5, 1.0, -1.0, 1.7, -3.0, 1e-5], dtype=np.float32)
+    assert to_int16(x).tolist() == [0, 16384, -16384, 32767, -32767, 32767, -32768, 0]
+
+
+def test_to_int16_matches_numpy_reference() -> None:
+    x = noise(10_000, 0.8)
+    expected = np.clip(np.rint(x.astype(np.float64) * 32767), -32768, 32767).astype(np.int16)
+    np.testing.assert_array_equal(to_int16(x), expected)
+
+
+def test_to_int16_writes_into_out() -> None:
+    x = noise(100)
+    out = np.empty(100, dtype=np.int16)
+    assert to_int16(x, out=out) is out
+
+
+def test_tpdf_dither_is_small_zero_mean_and_seeded() -> None:
+    x = np.full(200_000, 0.25, dtype=np.float32)
+    plain = to_int16(x).astype(np.int32)
+    dithered = to_int16(x, dither=True, seed=3).astype(np.int32)
+    error = dithered - plain
+    assert set(np.unique(error)) <= {-2, -1, 0, 1, 2}
+    # Dither makes the average equal the exact value rounding lost (8191.75).
+    assert plain[0] == 8192
+    assert abs(dithered.mean() - 0.25 * 32767) < 0.02
+    assert 0.1 < error.std() < 1.0
+    np.testing.assert_array_equal(dithered, to_int16(x, dither=True, seed=3))
+    assert not np.array_equal(dithered, to_int16(x, dither=True, seed=4))
+
+
+@pytest.mark.parametrize("bad", [np.zeros(4, np.float64), np.zeros((2, 2), np.float32), [0.0]])
+def test_kernels_reject_wrong_input(bad: object) -> None:
+    with pytest.raises((TypeError, ValueError), match="samples must be"):
+        to_int16(bad)  # type: ignore[arg-type]
+
+
+def test_out_buffer_is_checked() -> None:
+    with pytest.raises(ValueError, match=r"out must be a int16 array of shape \(5,\), got float32"):
+        to_int16(np.zeros(5, np.float32), out=np.zeros(5, np.float32))  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="out must be C-contiguous and writeable"):
+        normalize(np.zeros(5, np.float32), out=np.zeros(10, np.float32)[::2])
+
+
+def test_non_contiguous_input_is_accepted() -> None:
+    x = noise(200)
+    np.testing.assert_array_equal(to_int16(x[::2]), to_int16(x[::2].copy()))
+
+
+def test_normalize_to_peak_and_volume_in_place() -> None:
+    x = noise(1000, 0.1)
+    peak = float(np.abs(x).max())
+    expected = x / peak * 0.5
+    result = normalize(x, volume=0.5, out=x)
+    assert result is x
+    np.testing.assert_allclose(result, expected, rtol=1e-6)
+    assert float(np.abs(result).max()) == pytest.approx(0.5)
+
+
+def test_normalize_keeps_silence_and_clips_volume() -> None:
+    assert not normalize(np.zeros(10, np.float32)).any()
+    loud = normalize(np.array([0.5, -0.9], np.float32), peak=False, volume=2.0)
+    assert loud.tolist() == [1.0, -1.0]
+
+
+@pytest.mark.parametrize("to_rate", [16000, 24000, 44100, 48000, 8000])
+def test_resample_matches_scipy(to_rate: int) -> None:
+    signal = pytest.importorskip("scipy.signal")
+    x = noise(22050 // 4)
+    ours = resample(x, 22050, to_rate)
+    ref = signal.resample_poly(x.astype(np.float64), to_rate, 22050)
+    assert ours.shape == ref.shape == (resampled_length(len(x), 22050, to_rate),)
+    np.testing.assert_allclose(ours, ref, atol=1e-5, rtol=0)
+
+
+def test_resample_identity_and_validation() -> None:
+    x = noise(50)
+    np.testing.assert_array_equal(resample(x, 16000, 16000), x)
+    with pytest.raises(ValueError, match="to_rate must be a positive int, got 0"):
+        resample(x, 16000, 0)
+
+
+def test_resampled_tone_keeps_its_frequency() -> None:
+    t = np.arange(22050) / 22050
+    tone = np.sin(2 * np.pi * 440 * t).astype(np.float32)
+    y = resample(tone, 22050, 48000)
+    spectrum = np.abs(np.fft.rfft(y))
+    assert np.argmax(spectrum) * 48000 / len(y) == pytest.approx(440, abs=1)
+
+
+def test_fades_are_raised_cosine_in_place() -> None:
+    x = np.ones(1000, np.float32)
+    fade_in(x, 100)
+    fade_out(x, 100)
+    assert x[0] < 1e-3 and x[-1] < 1e-3
+    assert np.all(np.diff(x[:100]) > 0) and np.all(np.diff(x[-100:]) < 0)
+    assert np.all(x[100:-100] == 1.0)
+    with pytest.raises(ValueError, match="writeable"):
+        fade_in(np.ones(4, np.float64).astype(np.float32)[::2], 2)
+
+
+def test_crossfade_preserves_constant_level_and_length() -> None:
+    a, b = np.ones(500, np.float32), np.ones(300, np.float32)
+    joined = crossfade(a, b, 100)
+    assert joined.shape == (700,)
+    np.testing.assert_allclose(joined, 1.0, atol=1e-6)
+    ramp = crossfade(np.zeros(10, np.float32), np.ones(10, np.float32), 10)
+    assert np.all(np.diff(ramp) > 0)
+    with pytest.raises(ValueError, match=r"overlap must be within \[0, 10\], got 11"):
+        crossfade(np.zeros(10, np.float32), np.ones(20, np.float32), 11)
+
+
+def test_silence_length() -> None:
+    assert silence(0.25, 16000).shape == (4000,)
+
+
+def test_wav_pcm16_round_trip(tmp_path: Path) -> None:
+    x = noise(1234, 0.3)
+    path = Audio(x, 22050).save(tmp_path / "a.wav")
+    with wave.open(str(path)) as w:
+        assert (w.getframerate(), w.getnchannels(), w.getsampwidth()) == (22050, 1, 2)
+        data = np.frombuffer(w.readframes(w.getnframes()), dtype="<i2")
+    np.testing.assert_array_equal(data, to_int16(x))
+    assert oct(path.stat().st_mode & 0o777) == "0o644"
+
+
+def test_wav_float32_round_trip(tmp_path: Path) -> None:
+    x = noise(777)
+    path = write_wav(tmp_path / "f.wav", [x[:300], x[300:]], 24000, sample_format="float32")
+    raw = path.read_bytes()
+    assert raw[:4] == b"RIFF" and raw[20:22] == (3).to_bytes(2, "little")
+    np.testing.assert_array_equal(np.frombuffer(raw[44:], "<f4"), x)
+    assert int.from_bytes(raw[40:44], "little") == x.nbytes
+
+
+def test_failed_write_keeps_the_existing_file(tmp_path: Path) -> None:
+    target = tmp_path / "keep.wav"
+    target.write_bytes(b"precious")
+    with pytest.raises(RuntimeError, match="boom"), WavWriter(target, 16000) as writer:
+        writer.write(noise(100))
+        raise RuntimeError("boom")
+    assert target.read_bytes() == b"precious"
+    assert list(tmp_path.iterdir()) == [target]
+
+
+def test_wav_rejects_bad_format(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="sample_format 'mp3' is not supported"):
+        Audio(noise(10), 16000).save(tmp_path / "x.wav", sample_format="mp3")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_audio_duration_and_int16() -> None:
+    audio = Audio(np.zeros(11025, np.float32), 22050)
+    assert audio.duration == 0.5
+    assert audio.to_int16().dtype == np.int16

@@ -1,0 +1,167 @@
+from __future__ import annotations
+
+import json
+import threading
+import tracemalloc
+import unicodedata
+from pathlib import Path
+
+import pytest
+from conftest import SHARED_SENTENCES
+
+from edgetts import Voice, phonemize
+from edgetts.ids import PhonemeIdMapper
+from edgetts.text import clean_text, text_chunks
+
+GOLDEN = json.loads((Path(__file__).parent / "data" / "golden_phonemes.json").read_text("utf-8"))
+
+
+@pytest.mark.parametrize("record", GOLDEN["records"], ids=lambda r: r["text"][:30])
+def test_golden_phonemes_and_ids(record: dict) -> None:
+    voice = Voice.load()
+    sentences = list(phonemize(record["text"], voice.config.espeak_voice))
+    assert [s.ipa for s in sentences] == [g["phonemes"] for g in record["sentences"]]
+    assert [voice.id_mapper(s.phonemes).ids.tolist() for s in sentences] == [
+        g["ids"] for g in record["sentences"]
+    ]
+
+
+def test_golden_covers_every_dev_sentence() -> None:
+    if not SHARED_SENTENCES.is_file():
+        pytest.skip(f"{SHARED_SENTENCES} is not beside this checkout")
+    lines = [t for t in SHARED_SENTENCES.read_text("utf-8").splitlines() if t.strip()]
+    assert [r["text"] for r in GOLDEN["records"]] == lines
+
+
+# Clause punctuation and sentence splits, checked against piper-tts's own
+# espeak bridge (which has espeak_TextToPhonemesWithTerminator).
+TRICKY = [
+    "Hello,    world.",
+    "Hello,\n\nworld",
+    "Para one\n\nPara two",
+    "Dr. Smith lives on Elm St. near the park.",
+    "Wait: one; two, three...",
+    'He said "stop." Then left.',
+    "Is it? é yes",
+    "Mr. and Mrs. Jones arrived at 7:30 p.m.",
+    "Hi! 😀 there.",
+    "a - b — c",
+    "Really?!  Yes.",
+    "(Hello.) Bye",
+    "Wait... what? No!",
+]
+
+
+@pytest.mark.parametrize("text", TRICKY)
+def test_terminators_match_piper(text: str) -> None:
+    piper_voice = pytest.importorskip("piper.voice")
+    from piper.phonemize_espeak import EspeakPhonemizer
+
+    expected = EspeakPhonemizer().phonemize("en-us", text)
+    ours = [s.phonemes for s in phonemize(text)]
+    assert len(ours) == len(expected)
+    marks = ",.;:!?"
+    for mine, theirs in zip(ours, expected, strict=True):
+        assert [p for p in mine if p in marks] == [p for p in theirs if p in marks]
+    assert piper_voice is not None
+
+
+def test_clause_punctuation_is_kept_with_piper_spacing() -> None:
+    (sentence,) = phonemize("Yes, no; maybe: fine.")
+    assert sentence.ipa == "jˈɛs, nˈoʊ; mˈeɪbiː: fˈaɪn."
+    assert sentence.text == "Yes, no; maybe: fine."
+
+
+def test_sentences_carry_their_own_text() -> None:
+    texts = [s.text for s in phonemize("Hello there. How are you?  Fine!")]
+    assert texts == ["Hello there.", "How are you?", "Fine!"]
+
+
+def test_phonemes_are_nfd_code_points() -> None:
+    (sentence,) = phonemize("café")
+    assert all(len(p) == 1 for p in sentence.phonemes)
+    assert sentence.ipa == unicodedata.normalize("NFD", sentence.ipa)
+
+
+@pytest.mark.parametrize("text", ["...", "\x00\x01\x02", "\u200b", "\U000e0001"])
+def test_text_without_speech_yields_no_sentences(text: str) -> None:
+    assert list(phonemize(text)) == []
+
+
+def test_emoji_are_read_by_name() -> None:
+    assert [s.ipa for s in phonemize("😀")] == ["ɡɹˈɪnɪŋ fˈeɪs"]
+
+
+def test_control_characters_are_removed_not_fatal() -> None:
+    assert clean_text("a\x00b\x07c\r\nd") == "a b c\nd"
+    assert [s.ipa for s in phonemize("stop\x00 now.")] == [s.ipa for s in phonemize("stop  now.")]
+
+
+def test_lone_surrogates_do_not_crash() -> None:
+    assert [s.text for s in phonemize("hello \ud800 world.")] == ["hello   world."]
+
+
+def test_unknown_phonemes_are_skipped_and_counted() -> None:
+    mapper = PhonemeIdMapper({"^": [1], "_": [0], "$": [2], "a": [5]})
+    result = mapper(["a", "Ω", "a", "ʲ"])
+    assert result.ids.tolist() == [1, 0, 5, 0, 5, 0, 2]
+    assert result.missing == ("Ω", "ʲ")
+
+
+def test_ids_match_piper_convention() -> None:
+    piper_ids = pytest.importorskip("piper.phoneme_ids")
+    voice = Voice.load()
+    (sentence,) = phonemize("The quick brown fox, jumps!")
+    ours = voice.id_mapper(sentence.phonemes).ids.tolist()
+    assert ours == piper_ids.phonemes_to_ids(list(sentence.phonemes), voice.config.phoneme_id_map)
+
+
+def test_chunks_are_bounded_and_lossless() -> None:
+    text = ("One sentence here. " * 50 + "\n\n") * 4 + "x" * 5000
+    chunks = list(text_chunks(text, max_chars=300))
+    assert all(len(c) <= 300 for c in chunks)
+    assert "".join(chunks) == text.rstrip() or "".join(chunks) == text
+    assert chunks[0].endswith("here. ")
+
+
+def test_chunk_size_is_validated() -> None:
+    with pytest.raises(ValueError, match="max_chars must be at least 2, got 1"):
+        list(text_chunks("abc", max_chars=1))
+
+
+def test_megabyte_text_streams_with_bounded_memory() -> None:
+    text = "The quick brown fox jumps over the lazy dog. " * 23_000  # ~1 MB
+    assert len(text.encode()) > 1_000_000
+    tracemalloc.start()
+    try:
+        sentences = phonemize(text)
+        for _ in range(200):
+            next(sentences)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 2_000_000  # a few chunks, not the whole text's phonemes
+
+
+def test_phonemize_is_thread_safe() -> None:
+    text = "Thread safety matters for espeak. It keeps global state!"
+    expected = [s.ipa for s in phonemize(text)]
+    results: list[list[str]] = []
+
+    def work() -> None:
+        for _ in range(20):
+            results.append([s.ipa for s in phonemize(text)])
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results == [expected] * 80
+
+
+def test_unknown_espeak_voice_is_a_phonemizer_error() -> None:
+    from edgetts import PhonemizerError
+
+    with pytest.raises(PhonemizerError, match="espeak-ng has no voice named 'xx-nowhere'"):
+        list(phonemize("hello", "xx-nowhere"))
