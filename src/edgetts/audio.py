@@ -56,7 +56,11 @@ def _out(out: np.ndarray | None, length: int, dtype: type[np.generic]) -> np.nda
 
 
 def normalize(
-    samples: Float32Array, *, peak: bool = True, volume: float = 1.0, out: Float32Array | None = None
+    samples: Float32Array,
+    *,
+    peak: bool = True,
+    volume: float = 1.0,
+    out: Float32Array | None = None,
 ) -> Float32Array:
     """Scale to a peak of ``volume`` (or by ``volume`` alone) and clip to [-1, 1].
 
@@ -71,7 +75,11 @@ def normalize(
 
 
 def to_int16(
-    samples: Float32Array, *, dither: bool = False, seed: int = 0, out: NDArray[np.int16] | None = None
+    samples: Float32Array,
+    *,
+    dither: bool = False,
+    seed: int = 0,
+    out: NDArray[np.int16] | None = None,
 ) -> NDArray[np.int16]:
     """float32 in [-1, 1] to 16-bit PCM, rounded and clipped (optional TPDF dither)."""
     x = _samples(samples)

@@ -68,7 +68,9 @@ class VoiceConfig:
                 length_scale=float(inference.get("length_scale", cls.length_scale)),
                 noise_w=float(inference.get("noise_w", cls.noise_w)),
                 num_speakers=int(data.get("num_speakers", 1)),
-                speaker_id_map={str(k): int(v) for k, v in (data.get("speaker_id_map") or {}).items()},
+                speaker_id_map={
+                    str(k): int(v) for k, v in (data.get("speaker_id_map") or {}).items()
+                },
                 language=(data.get("language") or {}).get("code"),
             )
         except (TypeError, ValueError, AttributeError) as exc:

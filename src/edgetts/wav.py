@@ -32,7 +32,8 @@ class WavWriter:
     def __init__(self, path: str | Path, sample_rate: int, *, sample_format: str = "pcm16") -> None:
         if sample_format not in SAMPLE_FORMATS:
             raise ValueError(
-                f"sample_format {sample_format!r} is not supported; use one of {list(SAMPLE_FORMATS)}"
+                f"sample_format {sample_format!r} is not supported; "
+                f"use one of {list(SAMPLE_FORMATS)}"
             )
         if isinstance(sample_rate, bool) or not isinstance(sample_rate, int) or sample_rate <= 0:
             raise ValueError(f"sample_rate must be a positive int, got {sample_rate!r}")
@@ -40,7 +41,9 @@ class WavWriter:
         self.sample_rate = sample_rate
         self._tag, self._width = SAMPLE_FORMATS[sample_format]
         self._data_bytes = 0
-        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent)
+        fd, tmp = tempfile.mkstemp(
+            prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent
+        )
         self._tmp = Path(tmp)
         os.chmod(fd, 0o644)  # mkstemp makes 0600; give the file ordinary permissions
         self._file = os.fdopen(fd, "wb")
@@ -61,7 +64,7 @@ class WavWriter:
         data = to_int16(samples) if self._tag == 1 else np.ascontiguousarray(samples, "<f4")
         if self._data_bytes + data.nbytes > _MAX_DATA_BYTES:
             raise ValueError(f"{self.path}: audio exceeds the 4 GiB a WAV file can hold")
-        self._file.write(memoryview(data).cast("B"))
+        self._file.write(data.data)
         self._data_bytes += data.nbytes
 
     def close(self) -> Path:
@@ -83,7 +86,10 @@ class WavWriter:
         return self
 
     def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
     ) -> None:
         if exc_type is None:
             self.close()

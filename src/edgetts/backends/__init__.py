@@ -102,7 +102,7 @@ def resolve_backend_name(name: str) -> str:
         close = difflib.get_close_matches(name, [*_REGISTRY, "auto"], n=1)
         hint = f"; did you mean {close[0]!r}?" if close else ""
         raise ValueError(
-            f"unknown backend {name!r}; installed backends: {installed + ['auto']}{hint}"
+            f"unknown backend {name!r}; installed backends: {[*installed, 'auto']}{hint}"
         )
     if name not in installed:
         raise BackendUnavailableError(

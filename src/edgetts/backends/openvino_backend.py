@@ -58,8 +58,12 @@ class OpenVINOBackend:
             [i.get_any_name() for i in compiled.inputs],
             [o.get_any_name() for o in compiled.outputs],
         )
+        in_force = compiled.get_property("INFERENCE_PRECISION_HINT")
+        if in_force != getattr(ov.Type, _PRECISIONS[options.precision]):
+            raise BackendError(f"openvino ignored precision {options.precision!r}: runs {in_force}")
+        self.precision = options.precision
+        self.compiled_model = compiled
         self._request = compiled.create_infer_request()
-        self.precision = compiled.get_property("INFERENCE_PRECISION_HINT")
 
     def infer(
         self, ids: NDArray[np.int64], scales: NDArray[np.float32], speaker_id: int | None

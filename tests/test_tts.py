@@ -1,0 +1,149 @@
+from __future__ import annotations
+
+import itertools
+import logging
+from pathlib import Path
+
+import numpy as np
+import pytest
+from generate_test_voice import SAMPLES_PER_ID
+
+from edgetts import SUPPORTED_SAMPLE_RATES, Audio, EdgeTTS, SynthesisConfig
+
+
+@pytest.fixture(scope="module")
+def tiny(tiny_voice: Path) -> EdgeTTS:
+    return EdgeTTS(tiny_voice, backend="onnxruntime")
+
+
+def test_speak_returns_audio_of_predicted_length(tiny: EdgeTTS) -> None:
+    (sentence,) = tiny.phonemize("Hello there.")
+    audio = tiny.speak("Hello there.")
+    assert isinstance(audio, Audio) and audio.sample_rate == 16000
+    n_ids = 2 * len(sentence.phonemes) + 3
+    assert audio.samples.shape == (n_ids * SAMPLES_PER_ID,)
+    assert audio.samples.dtype == np.float32
+    assert float(np.abs(audio.samples).max()) == pytest.approx(1.0)  # peak-normalised
+
+
+def test_stream_yields_one_chunk_per_sentence(tiny: EdgeTTS) -> None:
+    text = "One. Two? Three!"
+    chunks = list(tiny.stream(text))
+    assert len(chunks) == 3
+    whole = tiny.speak(text)
+    np.testing.assert_array_equal(np.concatenate([c.samples for c in chunks]), whole.samples)
+
+
+def test_stream_is_lazy_on_a_megabyte(tiny: EdgeTTS) -> None:
+    text = "A short sentence to read. " * 40_000
+    first_two = list(itertools.islice(tiny.stream(text), 2))
+    assert len(first_two) == 2
+
+
+def test_sentence_silence(tiny: EdgeTTS) -> None:
+    plain = tiny.speak("One. Two.")
+    spaced = tiny.speak("One. Two.", sentence_silence=0.5)
+    assert len(spaced.samples) == len(plain.samples) + 8000
+
+
+def test_speed_changes_length_scale(tiny: EdgeTTS) -> None:
+    # The tiny model multiplies by length_scale before tanh, so speed shows in values.
+    slow = tiny.speak("Hi.", speed=0.5, volume=1.0).samples
+    fast = tiny.speak("Hi.", speed=2.0).samples
+    assert not np.allclose(slow, fast)
+
+
+@pytest.mark.parametrize("rate", SUPPORTED_SAMPLE_RATES)
+def test_sample_rates(tiny: EdgeTTS, rate: int) -> None:
+    native = tiny.speak("Hello.")
+    audio = tiny.speak("Hello.", sample_rate=rate)
+    assert audio.sample_rate == rate
+    assert audio.duration == pytest.approx(native.duration, abs=1 / rate)
+
+
+def test_volume(tiny: EdgeTTS) -> None:
+    assert float(np.abs(tiny.speak("Hello.", volume=0.25).samples).max()) == pytest.approx(0.25)
+
+
+@pytest.mark.parametrize("text", [None, 3, b"bytes", ["a"]])
+def test_non_str_text_is_a_type_error(tiny: EdgeTTS, text: object) -> None:
+    with pytest.raises(TypeError, match=f"text must be a str, got {type(text).__name__}"):
+        tiny.speak(text)  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        tiny.stream(text)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("text", ["", "   ", "\n\t"])
+def test_blank_text_is_a_value_error(tiny: EdgeTTS, text: str) -> None:
+    with pytest.raises(ValueError, match="text is empty or whitespace only"):
+        tiny.speak(text)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        (
+            {"sample_rate": 12345},
+            ValueError,
+            r"sample_rate 12345 is not supported; use one of \[16000, 22050, 24000, 44100, 48000\]",
+        ),
+        ({"sample_rate": 16000.0}, TypeError, "sample_rate must be an int or None, got float"),
+        ({"speed": 0}, ValueError, r"speed must be within \[0.1, 10.0\], got 0"),
+        ({"speed": float("nan")}, ValueError, "speed must be within"),
+        ({"speed": "fast"}, TypeError, "speed must be a number or None, got str"),
+        ({"noise_scale": -1.0}, ValueError, r"noise_scale must be within \[0.0, 2.0\], got -1.0"),
+        ({"noise_w": 9.0}, ValueError, "noise_w must be within"),
+        ({"volume": -0.1}, ValueError, "volume must be within"),
+        ({"speaker_id": "a"}, TypeError, "speaker_id must be an int or None, got 'a'"),
+        ({"sentence_silence": -1}, ValueError, "sentence_silence must be within"),
+    ],
+)
+def test_bad_options(tiny: EdgeTTS, kwargs: dict, error: type, message: str) -> None:
+    with pytest.raises(error, match=message):
+        tiny.speak("Hello.", **kwargs)
+
+
+def test_control_characters_and_emoji_never_crash(tiny: EdgeTTS) -> None:
+    audio = tiny.speak("Hi\x00 there\x1b[31m 😀 \u202e done\x7f.")
+    assert audio.duration > 0
+    assert tiny.speak("😀").duration > 0  # read by name
+
+
+def test_punctuation_only_text_gives_empty_audio(tiny: EdgeTTS) -> None:
+    audio = tiny.speak("...")
+    assert audio.samples.shape == (0,)
+
+
+def test_unknown_phonemes_are_logged_not_fatal(
+    tiny: EdgeTTS, caplog: pytest.LogCaptureFixture
+) -> None:
+    sentence = tiny.phonemize("Hello.")[0]
+    odd = type(sentence)(text="x", phonemes=(*sentence.phonemes, "Ω"))
+    with caplog.at_level(logging.WARNING, logger="edgetts.tts"):
+        audio = tiny.synthesize_sentence(odd, SynthesisConfig())
+    assert "skipped unknown phonemes ('Ω',)" in caplog.text
+    assert audio.duration > 0
+
+
+def test_multispeaker_speaker_id(tiny_multispeaker_voice: Path) -> None:
+    tts = EdgeTTS(tiny_multispeaker_voice, backend="onnxruntime")
+    a = tts.speak("Hello.", speaker_id=0, volume=1.0)
+    b = tts.speak("Hello.", speaker_id=2)
+    assert a.samples.shape == b.samples.shape and not np.allclose(a.samples, b.samples)
+
+
+def test_repr(tiny: EdgeTTS) -> None:
+    assert repr(tiny) == "EdgeTTS(voice='tiny', backend='onnxruntime')"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("fixture", ["joe_ort", "joe_openvino"])
+def test_real_voice_speaks(fixture: str, request: pytest.FixtureRequest) -> None:
+    tts: EdgeTTS = request.getfixturevalue(fixture)
+    audio = tts.speak("The quick brown fox jumps over the lazy dog.", noise_scale=0, noise_w=0)
+    assert audio.sample_rate == 22050
+    assert 1.5 < audio.duration < 4.5
+    # Speech, not silence or noise: loud frames alternate with quiet ones.
+    frames = audio.samples[: len(audio.samples) // 256 * 256].reshape(-1, 256)
+    energy = np.sqrt((frames**2).mean(axis=1))
+    assert energy.max() > 0.1 and np.percentile(energy, 10) < 0.02
