@@ -6,7 +6,7 @@ Callers (edgetts.phonemize, edgetts.audio) validate dtypes, shapes and
 contiguity and allocate ``out`` buffers; the kernels here trust them.
 """
 
-from libc.math cimport cos, floor, lrint, M_PI
+from libc.math cimport M_PI, cos
 from libc.stdint cimport int16_t, int64_t, uint64_t
 from libcpp cimport bool as cbool
 from libcpp.string cimport string
@@ -95,87 +95,57 @@ def phonemes_to_ids(list phonemes, dict id_map, list bos, list pad, list eos):
     return ids, missing
 
 
-@cython.boundscheck(False)
-@cython.wraparound(False)
+cdef extern from "kernels.hpp" namespace "edgetts" nogil:
+    float c_peak_abs "edgetts::peak_abs"(const float *x, size_t n)
+    void c_scale_clip "edgetts::scale_clip"(const float *x, size_t n, float gain, float *out)
+    void c_to_int16 "edgetts::to_int16"(const float *x, size_t n, int16_t *out, cbool dither,
+                                        uint64_t seed)
+    void c_resample_poly "edgetts::resample_poly"(const float *phases, size_t taps, size_t up,
+                                                  size_t down, const float *x, size_t n_in,
+                                                  float *out, size_t n_out, size_t skip)
+
+
+# The sample kernels live in kernels.cpp (vectorised, CPU-dispatched); these
+# wrappers only take the buffers' addresses and release the GIL. A zero-length
+# memoryview has no element to take the address of, hence the early returns.
+
 def peak_abs(const float[::1] x):
-    """Largest absolute sample value of ``x`` (0.0 for an empty buffer)."""
-    cdef float peak = 0.0, v
-    cdef Py_ssize_t i
+    """Largest absolute sample value of ``x`` (0.0 for an empty buffer; NaN ignored)."""
+    cdef float peak
+    if x.shape[0] == 0:
+        return 0.0
     with nogil:
-        for i in range(x.shape[0]):
-            v = x[i] if x[i] >= 0 else -x[i]
-            if v > peak:
-                peak = v
+        peak = c_peak_abs(&x[0], x.shape[0])
     return peak
 
 
-@cython.boundscheck(False)
-@cython.wraparound(False)
 def scale_clip(const float[::1] x, float gain, float[::1] out):
-    """Write ``clip(x * gain, -1, 1)`` into ``out`` (which may alias ``x``)."""
-    cdef Py_ssize_t i
-    cdef float v
+    """Write ``clip(x * gain, -1, 1)`` into ``out`` (which may alias ``x``); NaN -> 0."""
+    if x.shape[0] == 0:
+        return
     with nogil:
-        for i in range(x.shape[0]):
-            v = x[i] * gain
-            out[i] = 1.0 if v > 1.0 else (-1.0 if v < -1.0 else v)
+        c_scale_clip(&x[0], x.shape[0], gain, &out[0])
 
 
-cdef inline uint64_t _xorshift(uint64_t *state) noexcept nogil:
-    state[0] ^= state[0] << 13
-    state[0] ^= state[0] >> 7
-    state[0] ^= state[0] << 17
-    return state[0]
-
-
-@cython.boundscheck(False)
-@cython.wraparound(False)
-@cython.cdivision(True)
 def to_int16(const float[::1] x, int16_t[::1] out, bint dither, uint64_t seed):
-    """Write ``x`` scaled to 16-bit PCM into ``out``, rounding and clipping.
+    """Write ``x`` scaled to 16-bit PCM into ``out``, rounding (half to even) and clipping.
 
     With ``dither``, triangular (TPDF) noise of +-1 LSB is added before rounding.
     """
-    cdef Py_ssize_t i
-    cdef double v
-    cdef uint64_t state = seed * 2654435761u + 0x9E3779B97F4A7C15u
-    cdef double inv = 1.0 / 18446744073709551616.0
+    if x.shape[0] == 0:
+        return
     with nogil:
-        for i in range(x.shape[0]):
-            v = x[i] * 32767.0
-            if dither:
-                v += _xorshift(&state) * inv - _xorshift(&state) * inv
-            v = lrint(v)
-            out[i] = <int16_t>(32767 if v > 32767 else (-32768 if v < -32768 else v))
+        c_to_int16(&x[0], x.shape[0], &out[0], dither, seed)
 
 
-@cython.boundscheck(False)
-@cython.wraparound(False)
-@cython.cdivision(True)
-def resample_poly(const double[::1] h, const float[::1] x, float[::1] out,
+def resample_poly(const float[:, ::1] phases, const float[::1] x, float[::1] out,
                   Py_ssize_t up, Py_ssize_t down, Py_ssize_t skip):
-    """Polyphase FIR resampling: ``out[k] = upfirdn(h, x, up, down)[k + skip]``.
-
-    Only the taps that meet non-zero samples of the zero-stuffed input are
-    visited, so the cost is ``len(h) / up`` multiply-adds per output sample.
-    """
-    cdef Py_ssize_t n_in = x.shape[0], n_h = h.shape[0]
-    cdef Py_ssize_t k, t, j, i
-    cdef double acc
+    """Polyphase FIR resampling into ``out``; ``phases[p]`` is the filter of phase ``p``."""
+    if x.shape[0] == 0 or out.shape[0] == 0:
+        return
     with nogil:
-        for k in range(out.shape[0]):
-            t = (k + skip) * down
-            j = t % up
-            i = t // up
-            if i >= n_in:  # skip taps that would read past the end of x
-                j += (i - n_in + 1) * up
-                i = n_in - 1
-            acc = 0.0
-            while j < n_h and i >= 0:
-                acc += h[j] * x[i]
-                j += up
-                i -= 1
-            out[k] = <float>acc
+        c_resample_poly(&phases[0, 0], phases.shape[1], up, down, &x[0], x.shape[0],
+                        &out[0], out.shape[0], skip)
 
 
 @cython.boundscheck(False)

@@ -33,8 +33,13 @@ def test_to_int16_rounds_and_clips() -> None:
 
 def test_to_int16_matches_numpy_reference() -> None:
     x = noise(10_000, 0.8)
-    expected = np.clip(np.rint(x.astype(np.float64) * 32767), -32768, 32767).astype(np.int16)
+    expected = np.clip(np.rint(x * np.float32(32767)), -32768, 32767).astype(np.int16)
     np.testing.assert_array_equal(to_int16(x), expected)
+
+
+def test_to_int16_rounds_half_to_even_and_zeroes_nan() -> None:
+    x = np.array([np.nan, 2.5, 3.5, -1.5, np.inf, -np.inf], dtype=np.float32) / np.float32(32767)
+    assert to_int16(x).tolist() == [0, 2, 4, -2, 32767, -32768]
 
 
 def test_to_int16_writes_into_out() -> None:
@@ -181,3 +186,8 @@ def test_audio_duration_and_int16() -> None:
     audio = Audio(np.zeros(11025, np.float32), 22050)
     assert audio.duration == 0.5
     assert audio.to_int16().dtype == np.int16
+
+
+def test_normalize_ignores_nan_when_finding_the_peak_and_zeroes_it() -> None:
+    x = np.array([0.5, np.nan, -0.7, 0.35], dtype=np.float32)
+    np.testing.assert_allclose(normalize(x), [0.5 / 0.7, 0.0, -1.0, 0.5], rtol=1e-6)

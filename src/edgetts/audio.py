@@ -102,8 +102,19 @@ def _kaiser_lowpass(up: int, down: int) -> tuple[NDArray[np.float64], int]:
     # drop those delayed samples from the output (as resample_poly does).
     pre_pad = down - half_len % down
     h = np.concatenate([np.zeros(pre_pad), h])
-    h.setflags(write=False)
     return h, (half_len + pre_pad) // down
+
+
+@lru_cache(maxsize=16)
+def _polyphase(up: int, down: int) -> tuple[NDArray[np.float32], int]:
+    """The low-pass split into ``up`` contiguous sub-filters: ``phases[p, m] = h[p + m * up]``."""
+    h, delay = _kaiser_lowpass(up, down)
+    taps = -(-len(h) // up)
+    padded = np.zeros(taps * up)
+    padded[: len(h)] = h
+    phases = np.ascontiguousarray(padded.reshape(taps, up).T, dtype=np.float32)
+    phases.setflags(write=False)
+    return phases, delay
 
 
 def resampled_length(length: int, from_rate: int, to_rate: int) -> int:
@@ -127,8 +138,8 @@ def resample(
         return result
     g = gcd(from_rate, to_rate)
     up, down = to_rate // g, from_rate // g
-    h, delay = _kaiser_lowpass(up, down)
-    _core.resample_poly(h, x, result, up, down, delay)
+    phases, delay = _polyphase(up, down)
+    _core.resample_poly(phases, x, result, up, down, delay)
     return result
 
 
