@@ -44,6 +44,7 @@ class OpenVINOBackend:
         cache_dir = options.cache_dir or default_cache_dir()
         config: dict[str, object] = {
             "INFERENCE_PRECISION_HINT": _PRECISIONS[options.precision],
+            "PERFORMANCE_HINT": "LATENCY",  # one utterance at a time, as TTS runs
             "CACHE_DIR": str(cache_dir / ov.__version__.split("-")[0]),
         }
         if options.threads is not None:
