@@ -103,6 +103,8 @@ cdef extern from "kernels.hpp" namespace "edgetts" nogil:
     void c_resample_poly "edgetts::resample_poly"(const float *phases, size_t taps, size_t up,
                                                   size_t down, const float *x, size_t n_in,
                                                   float *out, size_t n_out, size_t skip)
+    size_t c_dtw "edgetts::dtw"(const double *dist, size_t n, size_t m, double *acc,
+                                int64_t *path_i, int64_t *path_j)
 
 
 # The sample kernels live in kernels.cpp (vectorised, CPU-dispatched); these
@@ -172,3 +174,16 @@ def crossfade(const float[::1] a, const float[::1] b, float[::1] out):
         for i in range(n):
             g = 0.5 - 0.5 * cos(M_PI * (i + 0.5) / n)
             out[i] = <float>(a[i] * (1.0 - g) + b[i] * g)
+
+
+def dtw(const double[:, ::1] dist, double[:, ::1] acc, int64_t[::1] path_i, int64_t[::1] path_j):
+    """Dynamic time warping of ``dist`` (n x m, both > 0); returns ``(total_cost, path_len)``.
+
+    Fills ``acc`` (n x m) with accumulated costs and the first ``path_len``
+    entries of ``path_i``/``path_j`` (length >= n + m) with the path, in order.
+    """
+    cdef size_t length
+    with nogil:
+        length = c_dtw(&dist[0, 0], dist.shape[0], dist.shape[1], &acc[0, 0],
+                       &path_i[0], &path_j[0])
+    return acc[acc.shape[0] - 1, acc.shape[1] - 1], length

@@ -124,3 +124,60 @@ void resample_poly(const float *phases, std::size_t taps, std::size_t up, std::s
 }
 
 }  // namespace edgetts
+
+namespace edgetts {
+
+std::size_t dtw(const double *dist, std::size_t n, std::size_t m, double *acc,
+                std::int64_t *path_i, std::int64_t *path_j) {
+    for (std::size_t i = 0; i < n; ++i) {
+        for (std::size_t j = 0; j < m; ++j) {
+            double best;
+            if (i == 0 && j == 0) {
+                best = 0.0;
+            } else if (i == 0) {
+                best = acc[j - 1];
+            } else if (j == 0) {
+                best = acc[(i - 1) * m];
+            } else {
+                double up = acc[(i - 1) * m + j], left = acc[i * m + j - 1];
+                double diag = acc[(i - 1) * m + j - 1];
+                best = diag <= up && diag <= left ? diag : (up <= left ? up : left);
+            }
+            acc[i * m + j] = best + dist[i * m + j];
+        }
+    }
+    // Walk back from the end, then reverse into start-to-end order.
+    std::size_t len = 0, i = n - 1, j = m - 1;
+    while (true) {
+        path_i[len] = static_cast<std::int64_t>(i);
+        path_j[len] = static_cast<std::int64_t>(j);
+        ++len;
+        if (i == 0 && j == 0) break;
+        if (i == 0) {
+            --j;
+        } else if (j == 0) {
+            --i;
+        } else {
+            double up = acc[(i - 1) * m + j], left = acc[i * m + j - 1];
+            double diag = acc[(i - 1) * m + j - 1];
+            if (diag <= up && diag <= left) {
+                --i;
+                --j;
+            } else if (up <= left) {
+                --i;
+            } else {
+                --j;
+            }
+        }
+    }
+    for (std::size_t a = 0, b = len - 1; a < b; ++a, --b) {
+        std::int64_t ti = path_i[a], tj = path_j[a];
+        path_i[a] = path_i[b];
+        path_j[a] = path_j[b];
+        path_i[b] = ti;
+        path_j[b] = tj;
+    }
+    return len;
+}
+
+}  // namespace edgetts

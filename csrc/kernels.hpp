@@ -24,3 +24,14 @@ void resample_poly(const float *phases, std::size_t taps, std::size_t up, std::s
                    std::size_t skip);
 
 }  // namespace edgetts
+
+namespace edgetts {
+
+// Dynamic time warping over an n x m distance matrix (row-major) with steps
+// (1,0), (0,1), (1,1). Fills `acc` (n x m scratch) with accumulated costs and
+// writes the optimal path, start to end, into path_i/path_j (room for n + m
+// entries). Returns the path length; the total cost is acc[n*m - 1].
+std::size_t dtw(const double *dist, std::size_t n, std::size_t m, double *acc,
+                std::int64_t *path_i, std::int64_t *path_j);
+
+}  // namespace edgetts

@@ -66,8 +66,11 @@ def _joe_sentences() -> list[np.ndarray]:
     from edgetts import Voice
 
     voice = Voice.load()
-    texts = ["The birch canoe slid on the smooth planks.", "It costs $12.50, including tax.",
-             "What time does the library close on Saturdays?"]  # fmt: skip
+    texts = [
+        "The birch canoe slid on the smooth planks.",
+        "It costs $12.50, including tax.",
+        "What time does the library close on Saturdays?",
+    ]
     return [voice.id_mapper(s.phonemes).ids[None] for t in texts for s in phonemize(t)]
 
 
@@ -178,10 +181,11 @@ def test_a_non_piper_model_is_refused(tmp_path: Path) -> None:
     from onnx import TensorProto, helper
 
     graph = helper.make_graph(
-        [helper.make_node("Identity", ["x"], ["y"])], "g",
+        [helper.make_node("Identity", ["x"], ["y"])],
+        "g",
         [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1])],
         [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1])],
-    )  # fmt: skip
+    )
     path = tmp_path / "identity.onnx"
     onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), str(path))
     with pytest.raises(ModelLoadError, match="is not a Piper VITS model: inputs \\['x'\\]"):

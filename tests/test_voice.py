@@ -21,8 +21,10 @@ def test_default_voice_is_joe() -> None:
     assert voice.config.sample_rate == 22050
     assert voice.config.espeak_voice == "en-us"
     assert (voice.config.noise_scale, voice.config.length_scale, voice.config.noise_w) == (
-        0.667, 1.0, 0.8,
-    )  # fmt: skip
+        0.667,
+        1.0,
+        0.8,
+    )
 
 
 def test_installed_voices_finds_the_package_voice() -> None:

@@ -1,173 +1,182 @@
-"""Speed benchmark: edgetts backends side by side with piper-tts.
+"""Speed side of ``edgetts bench``: engines, interleaved timing, collected audio.
 
-Every engine synthesises the same sentences in one process, interleaved
-(sentence by sentence, engine order rotated each repeat) so that drift on a
-shared, noisy machine hits all engines alike. Reported figures are medians and
-ratios to piper-tts, with the hardware and versions they came from.
+Every engine (each model variant on each backend, plus piper-tts on the same
+voice) synthesises the same sentences in one process, interleaved sentence by
+sentence with the engine order rotated, so drift on a shared, noisy machine
+hits all engines alike. The audio is kept for the quality judges.
 """
 
 from __future__ import annotations
 
+import functools
+import os
+import resource
 import statistics
+import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .backends import available_backends
-from .sysinfo import system_info
+import numpy as np
+from numpy.typing import NDArray
+
 from .voice import Voice
 
-__all__ = ["Engine", "EngineResult", "edgetts_engine", "piper_engine", "run_speed_benchmark"]
+__all__ = ["Engine", "EngineRun", "load_engines", "run_interleaved"]
 
-#: Synthesises one text; returns (number of samples, sample rate).
-SynthesizeFn = Callable[[str], tuple[int, int]]
+PEER = "piper-tts"
+#: Streams one text as float32 chunks; the runner times the first and the last.
+StreamFn = Callable[[str], Iterable[NDArray[np.float32]]]
+#: Deterministic (noise 0) synthesis of one text, for fidelity.
+DeterministicFn = Callable[[str], NDArray[np.float32]]
 
 
-@dataclass(frozen=True)
-class Engine:
-    name: str
-    synthesize: SynthesizeFn
-    load_seconds: float
+def _rss_mb() -> float:
+    """Current resident set size (falls back to the peak where /proc is absent)."""
+    statm = Path("/proc/self/statm")
+    if statm.is_file():
+        return int(statm.read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+    return peak_rss_mb()
+
+
+def peak_rss_mb() -> float:
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / 2**20 if sys.platform == "darwin" else peak / 2**10
 
 
 @dataclass
-class EngineResult:
+class Engine:
     name: str
-    load_seconds: float
+    variant: str
+    backend: str
+    sample_rate: int
+    model_bytes: int
+    stream: StreamFn
+    deterministic: DeterministicFn
+    load_seconds: float = 0.0
+    rss_added_mb: float = 0.0
+
+
+@dataclass
+class EngineRun:
+    """What one engine did over the sentence list."""
+
+    engine: Engine
     latencies: list[float] = field(default_factory=list)
-    audio_seconds: list[float] = field(default_factory=list)
+    first_audio: list[float] = field(default_factory=list)
+    audio: list[NDArray[np.float32]] = field(default_factory=list)
 
     @property
-    def median_latency(self) -> float:
-        return statistics.median(self.latencies)
+    def audio_seconds(self) -> list[float]:
+        return [len(a) / self.engine.sample_rate for a in self.audio]
 
-    @property
-    def p90_latency(self) -> float:
-        return (
-            statistics.quantiles(self.latencies, n=10)[-1]
-            if len(self.latencies) > 1
-            else self.latencies[0]
-        )
-
-    @property
-    def rtf(self) -> float:
-        """Real-time factor: seconds of compute per second of audio (lower is faster)."""
-        return sum(self.latencies) / sum(self.audio_seconds)
-
-    def to_dict(self) -> dict[str, float | str]:
+    def speed(self) -> dict[str, float]:
+        lat = self.latencies
+        p90 = statistics.quantiles(lat, n=10)[-1] if len(lat) > 1 else lat[0]
         return {
-            "engine": self.name,
-            "load_seconds": self.load_seconds,
-            "median_latency_s": self.median_latency,
-            "p90_latency_s": self.p90_latency,
-            "rtf": self.rtf,
-            "sentences": len(self.latencies),
+            "latency_median_s": statistics.median(lat),
+            "latency_p90_s": p90,
+            "rtf": sum(lat) / sum(self.audio_seconds),
+            "first_audio_median_s": statistics.median(self.first_audio),
         }
 
 
-def _timed_load(load: Callable[[], SynthesizeFn], name: str) -> Engine:
-    start = time.perf_counter()
-    synthesize = load()
-    return Engine(name, synthesize, time.perf_counter() - start)
-
-
-def edgetts_engine(backend: str, voice: Voice, threads: int | None = None) -> Engine:
+def _edgetts_engine(variant: str, model: Path, backend: str, threads: int | None) -> Engine:
     from .tts import EdgeTTS
 
-    def load() -> SynthesizeFn:
-        tts = EdgeTTS(voice.model_path, backend=backend, threads=threads)
+    tts = EdgeTTS(model, backend=backend, threads=threads)
 
-        def synthesize(text: str) -> tuple[int, int]:
-            audio = tts.speak(text)
-            return len(audio.samples), audio.sample_rate
+    def stream(text: str) -> Iterator[NDArray[np.float32]]:
+        return (chunk.samples for chunk in tts.stream(text))
 
-        return synthesize
+    def deterministic(text: str) -> NDArray[np.float32]:
+        return tts.speak(text, noise_scale=0.0, noise_w=0.0).samples
 
-    return _timed_load(load, f"edgetts-{backend}")
+    return Engine(
+        f"{variant}/{backend}",
+        variant,
+        backend,
+        tts.sample_rate,
+        model.stat().st_size,
+        stream,
+        deterministic,
+    )
 
 
-def piper_engine(voice: Voice) -> Engine | None:
-    """piper-tts on the same voice, or None when it is not installed (a dev extra)."""
+def _piper_engine(model: Path) -> Engine | None:
     try:
         from piper import PiperVoice
+        from piper.config import SynthesisConfig
     except ImportError:
         return None
+    voice = PiperVoice.load(model)
+    quiet = SynthesisConfig(noise_scale=0.0, noise_w_scale=0.0)
 
-    def load() -> SynthesizeFn:
-        piper_voice = PiperVoice.load(voice.model_path)
+    def stream(text: str) -> Iterator[NDArray[np.float32]]:
+        return (chunk.audio_float_array for chunk in voice.synthesize(text))
 
-        def synthesize(text: str) -> tuple[int, int]:
-            chunks = list(piper_voice.synthesize(text))
-            return sum(len(c.audio_float_array) for c in chunks), piper_voice.config.sample_rate
+    def deterministic(text: str) -> NDArray[np.float32]:
+        return np.concatenate([c.audio_float_array for c in voice.synthesize(text, quiet)])
 
-        return synthesize
+    return Engine(
+        PEER, "fp32", PEER, voice.config.sample_rate, model.stat().st_size, stream, deterministic
+    )
 
-    return _timed_load(load, "piper-tts")
+
+def load_engines(
+    voice: Voice,
+    variants: dict[str, Path],
+    backends: Sequence[str],
+    *,
+    threads: int | None = None,
+    include_peer: bool = True,
+) -> list[Engine]:
+    """piper-tts (when installed) first, then every variant on every backend."""
+    makers: list[Callable[[], Engine | None]] = []
+    if include_peer:
+        makers.append(functools.partial(_piper_engine, voice.model_path))
+    for variant, model in variants.items():
+        for backend in backends:
+            makers.append(functools.partial(_edgetts_engine, variant, model, backend, threads))
+    engines = []
+    for make in makers:
+        before, start = _rss_mb(), time.perf_counter()
+        engine = make()
+        if engine is None:
+            print(f"{PEER} is not installed: no peer in this run", file=sys.stderr)
+            continue
+        engine.load_seconds = time.perf_counter() - start
+        engine.rss_added_mb = max(0.0, _rss_mb() - before)
+        engines.append(engine)
+    return engines
 
 
-def run_speed_benchmark(
+def run_interleaved(
+    engines: Sequence[Engine],
     sentences: Sequence[str],
     *,
-    backends: Sequence[str] | None = None,
-    voice: str | Path | None = None,
-    threads: int | None = None,
-    repeats: int = 1,
-    warmup: int = 3,
-    progress: Callable[[str], None] | None = None,
-) -> tuple[list[EngineResult], dict[str, object]]:
-    """Time every engine on ``sentences``; returns results (piper-tts first) and system info."""
-    loaded = Voice.load(voice)
-    engines: list[Engine] = []
-    peer = piper_engine(loaded)
-    if peer is not None:
-        engines.append(peer)
-    engines += [edgetts_engine(b, loaded, threads) for b in (backends or available_backends())]
-    results = {e.name: EngineResult(e.name, e.load_seconds) for e in engines}
+    warmup: int = 2,
+    tick: Callable[[], None] | None = None,
+) -> list[EngineRun]:
+    """Time every engine on every sentence, interleaved; keep the audio."""
+    runs = [EngineRun(e) for e in engines]
     for engine in engines:
         for text in sentences[:warmup]:
-            engine.synthesize(text)
-    for repeat in range(repeats):
-        for i, text in enumerate(sentences):
-            shift = (i + repeat) % len(engines)
-            for engine in engines[shift:] + engines[:shift]:
-                start = time.perf_counter()
-                samples, rate = engine.synthesize(text)
-                elapsed = time.perf_counter() - start
-                results[engine.name].latencies.append(elapsed)
-                results[engine.name].audio_seconds.append(samples / rate)
-            if progress:
-                progress(f"repeat {repeat + 1}/{repeats} sentence {i + 1}/{len(sentences)}")
-    info = system_info()
-    info["threads"] = threads if threads is not None else "runtime default"
-    info["voice"] = loaded.name
-    return list(results.values()), info
-
-
-def format_report(results: Sequence[EngineResult], info: dict[str, object]) -> str:
-    """A Markdown table with ratios to piper-tts when it ran."""
-    peer = next((r for r in results if r.name == "piper-tts"), None)
-    lines = [
-        f"CPU: {info['cpu']} ({info['usable_cores']} usable cores), threads: {info['threads']}, "
-        f"voice: {info['voice']}",
-        f"versions: {info['versions']}, commit {info['git_commit']}",
-        "",
-        "| engine | load s | median latency ms | p90 ms | RTF | latency vs piper | RTF vs piper |",
-        "|---|---|---|---|---|---|---|",
-    ]
-    for r in results:
-        if peer is not None:
-            ratios = [a / b for a, b in zip(r.latencies, peer.latencies, strict=True)]
-            vs = f"{statistics.median(ratios):.2f}x | {r.rtf / peer.rtf:.2f}x"
-        else:
-            vs = "n/a | n/a"
-        lines.append(
-            f"| {r.name} | {r.load_seconds:.2f} | {1000 * r.median_latency:.1f} | "
-            f"{1000 * r.p90_latency:.1f} | {r.rtf:.3f} | {vs} |"
-        )
-    lines.append("")
-    lines.append(
-        f"{len(results[0].latencies)} sentence runs per engine, interleaved; ratios < 1 mean "
-        "faster than piper-tts (latency ratio: median of per-sentence ratios)."
-    )
-    return "\n".join(lines)
+            for _ in engine.stream(text):
+                pass
+    for i, text in enumerate(sentences):
+        shift = i % len(runs)
+        for run in runs[shift:] + runs[:shift]:
+            chunks = []
+            start = time.perf_counter()
+            first = None
+            for chunk in run.engine.stream(text):
+                first = time.perf_counter() - start if first is None else first
+                chunks.append(chunk)
+            run.latencies.append(time.perf_counter() - start)
+            run.first_audio.append(first if first is not None else run.latencies[-1])
+            run.audio.append(np.concatenate(chunks) if chunks else np.zeros(0, np.float32))
+            if tick:
+                tick()
+    return runs

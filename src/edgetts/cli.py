@@ -6,6 +6,7 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from .backends import available_backends
 from .config import SUPPORTED_SAMPLE_RATES
@@ -29,9 +30,13 @@ def _speak(args: argparse.Namespace) -> int:
     tts = EdgeTTS(args.voice, backend=args.backend, threads=args.threads)
     rate = args.sample_rate or tts.sample_rate
     chunks = tts.stream(
-        text, speed=args.speed, noise_scale=args.noise_scale, noise_w=args.noise_w,
-        speaker_id=args.speaker, sample_rate=args.sample_rate,
-    )  # fmt: skip
+        text,
+        speed=args.speed,
+        noise_scale=args.noise_scale,
+        noise_w=args.noise_w,
+        speaker_id=args.speaker,
+        sample_rate=args.sample_rate,
+    )
     seconds = 0.0
     # Streamed to disk sentence by sentence: memory stays bounded for long input.
     with WavWriter(args.output, rate, sample_format=args.format) as writer:
@@ -61,6 +66,35 @@ def _backends(_: argparse.Namespace) -> int:
     return 0
 
 
+def _bench(args: argparse.Namespace) -> int:
+    from .eval import dev_sentences
+    from .eval.report import run_bench, to_markdown, write_outputs
+
+    sentences: list[str] = []
+    for source in args.sentences:
+        if source == "dev":
+            sentences += dev_sentences()
+        else:
+            text = Path(source).read_text(encoding="utf-8")
+            sentences += [line for line in text.splitlines() if line.strip()]
+    judges = [j for j in args.judges.split(",") if j] if args.judges else []
+    payload = run_bench(
+        sentences,
+        voice=args.voice,
+        variants=args.variants,
+        backends=args.backends,
+        judges=judges,
+        threads=args.threads,
+        include_peer=not args.no_peer,
+    )
+    print(to_markdown(payload))
+    for path in write_outputs(
+        payload, json_path=args.json, markdown_path=args.markdown, plots_dir=args.plots
+    ):
+        print(f"wrote {path}", file=sys.stderr)
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="edgetts", description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true", help="log what is chosen")
@@ -87,6 +121,26 @@ def _parser() -> argparse.ArgumentParser:
     phon.add_argument("text", nargs="?", help="text; stdin when omitted or '-'")
     phon.add_argument("--voice", default=None)
     phon.set_defaults(func=_phonemize)
+
+    bench = sub.add_parser("bench", help="size, speed and quality report vs piper-tts")
+    bench.add_argument(
+        "--sentences",
+        nargs="+",
+        default=["dev"],
+        help="sentence files, one sentence a line; 'dev' is the built-in list",
+    )
+    bench.add_argument("--voice", default=None)
+    bench.add_argument("--variants", nargs="+", default=None, help="default: the whole store")
+    bench.add_argument("--backends", nargs="+", default=None, help="default: all installed")
+    bench.add_argument(
+        "--judges", default="wer,dnsmos,fidelity", help="comma-separated; '' for none"
+    )
+    bench.add_argument("--threads", type=int, default=None)
+    bench.add_argument("--no-peer", action="store_true", help="leave piper-tts out")
+    bench.add_argument("--json", type=Path, default=None)
+    bench.add_argument("--markdown", type=Path, default=None)
+    bench.add_argument("--plots", type=Path, default=None)
+    bench.set_defaults(func=_bench)
 
     backends = sub.add_parser("backends", help="list installed backends")
     backends.set_defaults(func=_backends)

@@ -93,9 +93,13 @@ class EdgeTTS:
         """
         check_text(text)
         config = SynthesisConfig(
-            speed=speed, noise_scale=noise_scale, noise_w=noise_w, speaker_id=speaker_id,
-            sample_rate=sample_rate, volume=volume,
-        )  # fmt: skip
+            speed=speed,
+            noise_scale=noise_scale,
+            noise_w=noise_w,
+            speaker_id=speaker_id,
+            sample_rate=sample_rate,
+            volume=volume,
+        )
         return (
             self.synthesize_sentence(s, config)
             for s in phonemize(text, self.voice.config.espeak_voice)
@@ -122,9 +126,14 @@ class EdgeTTS:
         """
         config = SynthesisConfig(sentence_silence=sentence_silence)  # validates it
         chunks = self.stream(
-            text, speed=speed, noise_scale=noise_scale, noise_w=noise_w,
-            speaker_id=speaker_id, sample_rate=sample_rate, volume=volume,
-        )  # fmt: skip
+            text,
+            speed=speed,
+            noise_scale=noise_scale,
+            noise_w=noise_w,
+            speaker_id=speaker_id,
+            sample_rate=sample_rate,
+            volume=volume,
+        )
         rate = sample_rate or self.sample_rate
         gap = _audio.silence(config.sentence_silence, rate)
         parts: list[np.ndarray] = []

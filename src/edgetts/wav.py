@@ -53,9 +53,19 @@ class WavWriter:
         rate, width = self.sample_rate, self._width
         return b"RIFF" + struct.pack(
             "<I4s4sIHHIIHH4sI",
-            36 + self._data_bytes, b"WAVE", b"fmt ", 16, self._tag, 1,
-            rate, rate * width, width, 8 * width, b"data", self._data_bytes,
-        )  # fmt: skip
+            36 + self._data_bytes,
+            b"WAVE",
+            b"fmt ",
+            16,
+            self._tag,
+            1,
+            rate,
+            rate * width,
+            width,
+            8 * width,
+            b"data",
+            self._data_bytes,
+        )
 
     def write(self, samples: NDArray[np.float32]) -> None:
         """Append float32 samples in [-1, 1] (converted to the file's format)."""

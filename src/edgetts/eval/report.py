@@ -1,0 +1,255 @@
+"""``edgetts bench``: one report of size, speed and quality, side by side with piper-tts.
+
+Writes a JSON record per (variant, backend) engine, a Markdown table and PNG
+plots. Every speed figure also appears as a ratio to piper-tts from the same run.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from ..backends import available_backends
+from ..benchmark import PEER, EngineRun, load_engines, peak_rss_mb, run_interleaved
+from ..sysinfo import system_info
+from ..variants import REFERENCE_VARIANT, voice_variants
+from ..voice import Voice
+from .quality import JUDGES, judge_runs
+
+__all__ = ["run_bench", "to_markdown", "write_outputs"]
+
+SCHEMA_VERSION = 1
+
+
+def _progress(total: int) -> tuple[Callable[[], None], Callable[[], None]]:
+    """A tqdm bar when tqdm is installed, else a plain counter on stderr."""
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        done = [0]
+
+        def tick() -> None:
+            done[0] += 1
+            print(f"\r{done[0]}/{total}", end="", file=sys.stderr)
+
+        return tick, lambda: print(file=sys.stderr)
+    bar = tqdm(total=total, unit="step", file=sys.stderr)
+    return lambda: bar.update(1), bar.close
+
+
+def _reference(runs: Sequence[EngineRun]) -> EngineRun:
+    for run in runs:
+        if run.engine.variant == REFERENCE_VARIANT and run.engine.backend != PEER:
+            return run
+    return runs[0]
+
+
+def run_bench(
+    sentences: Sequence[str],
+    *,
+    voice: str | Path | None = None,
+    variants: Sequence[str] | None = None,
+    backends: Sequence[str] | None = None,
+    judges: Sequence[str] = JUDGES,
+    threads: int | None = None,
+    include_peer: bool = True,
+) -> dict[str, Any]:
+    """Run the benchmark and return the JSON payload."""
+    if not sentences:
+        raise ValueError("the sentence list is empty")
+    loaded = Voice.load(voice)
+    stored = voice_variants(loaded)
+    chosen = list(variants) if variants else list(stored)
+    missing = [v for v in chosen if v not in stored]
+    if missing:
+        raise ValueError(f"unknown variants {missing}; the model store has {list(stored)}")
+    backends = list(backends) if backends else available_backends()
+    engines = load_engines(
+        loaded, {v: stored[v] for v in chosen}, backends, threads=threads, include_peer=include_peer
+    )
+    steps = (
+        len(engines)
+        * len(sentences)
+        * (1 + ("wer" in judges) + ("dnsmos" in judges) + ("fidelity" in judges))
+    )
+    tick, close = _progress(steps)
+    started = time.perf_counter()
+    try:
+        runs = run_interleaved(engines, sentences, tick=tick)
+        reference = _reference(runs)
+        quality, spread = judge_runs(runs, sentences, judges, reference, tick)
+    finally:
+        close()
+    peer = next((r for r in runs if r.engine.name == PEER), None)
+    peer_speed = peer.speed() if peer else None
+    records = []
+    for run in runs:
+        engine, speed = run.engine, run.speed()
+        record: dict[str, Any] = {
+            "engine": engine.name,
+            "variant": engine.variant,
+            "backend": engine.backend,
+            "model_mb": engine.model_bytes / 2**20,
+            "load_s": engine.load_seconds,
+            "rss_added_mb": engine.rss_added_mb,
+            **speed,
+            "vs_peer": {k: v / peer_speed[k] for k, v in speed.items()} if peer_speed else None,
+            "sentence_latency_s": run.latencies,
+            "sentence_audio_s": run.audio_seconds,
+            **quality[engine.name],
+        }
+        records.append(record)
+    info = system_info()
+    info.update(
+        threads=threads if threads is not None else "runtime default",
+        peak_rss_mb=peak_rss_mb(),
+        wall_s=time.perf_counter() - started,
+    )
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "voice": loaded.name,
+        "reference": reference.engine.name,
+        "sentences": list(sentences),
+        "judges": list(judges),
+        "fidelity_spread": spread,
+        "system": info,
+        "records": records,
+    }
+
+
+def _fmt(value: float | None, spec: str) -> str:
+    return "-" if value is None else format(value, spec)
+
+
+def to_markdown(payload: dict[str, Any]) -> str:
+    info = payload["system"]
+    lines = [
+        f"Voice {payload['voice']}, {len(payload['sentences'])} sentences; reference "
+        f"{payload['reference']}. Machine: {info['cpu']} ({info['usable_cores']} usable cores), "
+        f"GPU: {info['gpu'] or 'none'}, threads: {info['threads']}.",
+        f"Versions: {', '.join(f'{k} {v}' for k, v in info['versions'].items() if v)}; "
+        f"commit {info['git_commit']}.",
+        "",
+        "| engine | MB | load s | median ms | p90 ms | RTF | first audio ms | vs piper (latency) "
+        "| WER % | CER % | ΔWER vs ref [95% CI] | DNSMOS OVRL | P.808 | MCD dB | LSD dB "
+        "| dur ratio |",
+        "|" + "---|" * 16,
+    ]
+    for r in payload["records"]:
+        vs = r["vs_peer"]["latency_median_s"] if r["vs_peer"] else None
+        delta = r.get("wer_vs_reference")
+        ci = (
+            (
+                f"{100 * delta['difference']:+.1f} [{100 * delta['ci95'][0]:+.1f}, "
+                f"{100 * delta['ci95'][1]:+.1f}]"
+            )
+            if delta
+            else "-"
+        )
+        dns, fid = r.get("dnsmos", {}), r.get("fidelity", {})
+        lines.append(
+            f"| {r['engine']} | {r['model_mb']:.1f} | {r['load_s']:.2f} | "
+            f"{1000 * r['latency_median_s']:.0f} | {1000 * r['latency_p90_s']:.0f} | "
+            f"{r['rtf']:.3f} | "
+            f"{1000 * r['first_audio_median_s']:.0f} | {_fmt(vs, '.2f')}x | "
+            f"{_fmt(100 * r['wer'] if 'wer' in r else None, '.1f')} | "
+            f"{_fmt(100 * r['cer'] if 'cer' in r else None, '.1f')} | {ci} | "
+            f"{_fmt(dns.get('ovrl'), '.2f')} | {_fmt(dns.get('p808'), '.2f')} | "
+            f"{_fmt(fid.get('mcd_db'), '.2f')} | {_fmt(fid.get('lsd_db'), '.2f')} | "
+            f"{_fmt(fid.get('duration_ratio'), '.3f')} |"
+        )
+    spread = payload.get("fidelity_spread")
+    lines.append("")
+    if spread:
+        lines.append(
+            f"Yardstick: the reference against itself with default noise differs by MCD "
+            f"{spread['mcd_db']:.2f} dB, LSD {spread['lsd_db']:.2f} dB, duration ratio "
+            f"{spread['duration_ratio']:.3f}; fidelity is measured with noise 0 against the "
+            "reference."
+        )
+    lines.append(
+        "Medians over sentences, one interleaved run; RTF = compute seconds / audio seconds; "
+        "DNSMOS is a MOS predictor, not a listening test."
+    )
+    return "\n".join(lines) + "\n"
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
+    os.chmod(tmp, 0o644)
+    os.replace(tmp, path)
+
+
+def _save_png(fig: Any, path: Path) -> Path:
+    import matplotlib.pyplot as plt
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=120)
+    plt.close(fig)
+    _write_atomic(path, buffer.getvalue())
+    return path
+
+
+def _plots(payload: dict[str, Any], folder: Path) -> list[Path]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
+
+    folder.mkdir(parents=True, exist_ok=True)
+    records = payload["records"]
+    written = []
+    quality_key = next((k for k in ("wer", "dnsmos") if k in records[0]), None)
+    if quality_key:
+        fig, ax = plt.subplots(figsize=(6, 4))
+        for r in records:
+            y = 100 * r["wer"] if quality_key == "wer" else r["dnsmos"]["ovrl"]
+            marker = "*" if r["engine"] == PEER else "o"
+            ax.scatter(r["rtf"], y, marker=marker, s=120 if marker == "*" else 50)
+            ax.annotate(r["engine"], (r["rtf"], y), textcoords="offset points", xytext=(5, 5))
+        ax.xaxis.set_major_locator(MaxNLocator(5))
+        ax.set_xlabel("real-time factor (lower is faster)")
+        ax.set_ylabel("WER %" if quality_key == "wer" else "DNSMOS OVRL (predicted)")
+        ax.set_title("quality vs speed (★ piper-tts)")
+        fig.tight_layout()
+        written.append(_save_png(fig, folder / "quality_vs_speed.png"))
+    fig, ax = plt.subplots(figsize=(6, 4))
+    lengths = [len(s) for s in payload["sentences"]]
+    for r in records:
+        ax.scatter(lengths, [1000 * x for x in r["sentence_latency_s"]], s=12, label=r["engine"])
+    ax.set_xlabel("sentence length (characters)")
+    ax.set_ylabel("latency ms")
+    ax.legend()
+    fig.tight_layout()
+    written.append(_save_png(fig, folder / "latency_vs_length.png"))
+    return written
+
+
+def write_outputs(
+    payload: dict[str, Any],
+    *,
+    json_path: Path | None,
+    markdown_path: Path | None,
+    plots_dir: Path | None,
+) -> list[Path]:
+    written = []
+    if json_path:
+        _write_atomic(json_path, (json.dumps(payload, indent=1) + "\n").encode())
+        written.append(json_path)
+    if markdown_path:
+        _write_atomic(markdown_path, to_markdown(payload).encode())
+        written.append(markdown_path)
+    if plots_dir:
+        written += _plots(payload, plots_dir)
+    return written
