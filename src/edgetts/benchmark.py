@@ -82,10 +82,12 @@ class EngineRun:
         }
 
 
-def _edgetts_engine(variant: str, model: Path, backend: str, threads: int | None) -> Engine:
+def _edgetts_engine(
+    variant: str, model: Path, backend: str, threads: int | None, device: str
+) -> Engine:
     from .tts import EdgeTTS
 
-    tts = EdgeTTS(model, backend=backend, threads=threads)
+    tts = EdgeTTS(model, backend=backend, threads=threads, device=device)
 
     def stream(text: str) -> Iterator[NDArray[np.float32]]:
         return (chunk.samples for chunk in tts.stream(text))
@@ -130,6 +132,7 @@ def load_engines(
     backends: Sequence[str],
     *,
     threads: int | None = None,
+    device: str = "cpu",
     include_peer: bool = True,
 ) -> list[Engine]:
     """piper-tts (when installed) first, then every variant on every backend."""
@@ -138,7 +141,9 @@ def load_engines(
         makers.append(functools.partial(_piper_engine, voice.model_path))
     for variant, model in variants.items():
         for backend in backends:
-            makers.append(functools.partial(_edgetts_engine, variant, model, backend, threads))
+            makers.append(
+                functools.partial(_edgetts_engine, variant, model, backend, threads, device)
+            )
     engines = []
     for make in makers:
         before, start = _rss_mb(), time.perf_counter()

@@ -136,6 +136,7 @@ def _parser() -> argparse.ArgumentParser:
         "--judges", default="wer,dnsmos,fidelity", help="comma-separated; '' for none"
     )
     bench.add_argument("--threads", type=int, default=None)
+    bench.add_argument("--device", default="cpu", help="cpu, or cuda (onnxruntime-gpu)")
     bench.add_argument("--no-peer", action="store_true", help="leave piper-tts out")
     bench.add_argument("--json", type=Path, default=None)
     bench.add_argument("--markdown", type=Path, default=None)

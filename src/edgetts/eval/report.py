@@ -59,6 +59,7 @@ def run_bench(
     backends: Sequence[str] | None = None,
     judges: Sequence[str] = JUDGES,
     threads: int | None = None,
+    device: str = "cpu",
     include_peer: bool = True,
 ) -> dict[str, Any]:
     """Run the benchmark and return the JSON payload."""
@@ -72,7 +73,12 @@ def run_bench(
         raise ValueError(f"unknown variants {missing}; the model store has {list(stored)}")
     backends = list(backends) if backends else available_backends()
     engines = load_engines(
-        loaded, {v: stored[v] for v in chosen}, backends, threads=threads, include_peer=include_peer
+        loaded,
+        {v: stored[v] for v in chosen},
+        backends,
+        threads=threads,
+        device=device,
+        include_peer=include_peer,
     )
     steps = (
         len(engines)
@@ -108,6 +114,7 @@ def run_bench(
         records.append(record)
     info = system_info()
     info.update(
+        device=device,
         threads=threads if threads is not None else "runtime default",
         peak_rss_mb=peak_rss_mb(),
         wall_s=time.perf_counter() - started,
@@ -133,7 +140,7 @@ def to_markdown(payload: dict[str, Any]) -> str:
     lines = [
         f"Voice {payload['voice']}, {len(payload['sentences'])} sentences; reference "
         f"{payload['reference']}. Machine: {info['cpu']} ({info['usable_cores']} usable cores), "
-        f"GPU: {info['gpu'] or 'none'}, threads: {info['threads']}.",
+        f"GPU: {info['gpu'] or 'none'}, device: {info['device']}, threads: {info['threads']}.",
         f"Versions: {', '.join(f'{k} {v}' for k, v in info['versions'].items() if v)}; "
         f"commit {info['git_commit']}.",
         "",
