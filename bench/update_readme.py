@@ -13,10 +13,10 @@ The README's numbers are then exactly the report's: none are typed by hand.
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
 from pathlib import Path
+
+from edgetts.files import write_atomic
 
 README = Path(__file__).parents[1] / "README.md"
 
@@ -31,11 +31,7 @@ def main() -> None:
     head, rest = readme.split(start, 1)
     _, tail = rest.split(end, 1)
     updated = f"{head}{start}\n{report}\n{end}{tail}"
-    fd, tmp = tempfile.mkstemp(dir=README.parent, prefix=".README.")
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(updated)
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, README)
+    write_atomic(README, updated.encode("utf-8"))
     print(f"updated {README}")
 
 

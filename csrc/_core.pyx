@@ -112,7 +112,7 @@ cdef extern from "kernels.hpp" namespace "edgetts" nogil:
 # memoryview has no element to take the address of, hence the early returns.
 
 def peak_abs(const float[::1] x):
-    """Largest absolute sample value of ``x`` (0.0 for an empty buffer; NaN ignored)."""
+    """Largest finite absolute sample value of ``x`` (0.0 for an empty buffer)."""
     cdef float peak
     if x.shape[0] == 0:
         return 0.0

@@ -10,6 +10,8 @@ namespace {
 
 // From espeak-ng's speak_lib.h (stable ABI since espeak 1.48).
 constexpr int kAudioOutputSynchronous = 2;
+// Without it espeak-ng calls exit(1) when its data cannot be loaded.
+constexpr int kInitializeDontExit = 0x8000;
 constexpr int kCharsUtf8 = 1;
 constexpr int kPhonemesIpa = 0x02;
 
@@ -132,7 +134,7 @@ bool espeak_load(const char *library_path, const char *data_path, std::string &e
         error = std::string(library_path) + " lacks espeak_Initialize/SetVoiceByName/TextToPhonemes";
         return false;
     }
-    if (loaded.initialize(kAudioOutputSynchronous, 0, data_path, 0) < 0) {
+    if (loaded.initialize(kAudioOutputSynchronous, 0, data_path, kInitializeDontExit) < 0) {
         dlclose(handle);
         error = std::string("espeak_Initialize failed with data directory ") + data_path;
         return false;

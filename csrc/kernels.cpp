@@ -32,8 +32,9 @@ inline std::uint32_t abs_bits(float f) {
 }  // namespace
 
 // |x| as IEEE bits orders like |x| itself for non-NaN values, and an integer max
-// reduction vectorises where a float one needs -ffast-math. NaNs (bits above
-// +inf) are rare enough to handle in a second, scalar pass.
+// reduction vectorises where a float one needs -ffast-math. Non-finite samples
+// (bits at or above +inf) are ignored, in a second, scalar pass: they are rare,
+// and one of them must not scale a whole sentence to silence.
 EDGETTS_DISPATCH
 float peak_abs(const float *x, std::size_t n) {
     constexpr std::uint32_t kInf = 0x7F800000u;
@@ -42,18 +43,16 @@ float peak_abs(const float *x, std::size_t n) {
         std::uint32_t b = abs_bits(x[i]);
         top = b > top ? b : top;
     }
-    if (top > kInf) {
+    if (top >= kInf) {
         top = 0;
         for (std::size_t i = 0; i < n; ++i) {
             std::uint32_t b = abs_bits(x[i]);
-            if (b <= kInf && b > top) top = b;
+            if (b < kInf && b > top) top = b;
         }
     }
-    union {
-        std::uint32_t bits;
-        float value;
-    } peak{top};
-    return peak.value;
+    float peak;
+    std::memcpy(&peak, &top, sizeof peak);
+    return peak;
 }
 
 EDGETTS_DISPATCH

@@ -8,7 +8,7 @@
 
 namespace edgetts {
 
-// Largest |x[i]|; NaN samples are ignored.
+// Largest finite |x[i]|; NaN and infinite samples are ignored.
 float peak_abs(const float *x, std::size_t n);
 
 // out[i] = clip(x[i] * gain, -1, 1), NaN -> 0. `out` may alias `x`.

@@ -158,12 +158,18 @@ def test_wav_pcm16_round_trip(tmp_path: Path) -> None:
 
 
 def test_wav_float32_round_trip(tmp_path: Path) -> None:
-    x = noise(777)
+    x = np.clip(noise(777), -1, 1)
     path = write_wav(tmp_path / "f.wav", [x[:300], x[300:]], 24000, sample_format="float32")
     raw = path.read_bytes()
     assert raw[:4] == b"RIFF" and raw[20:22] == (3).to_bytes(2, "little")
     np.testing.assert_array_equal(np.frombuffer(raw[44:], "<f4"), x)
     assert int.from_bytes(raw[40:44], "little") == x.nbytes
+
+
+def test_float32_wav_is_clipped_and_nan_free(tmp_path: Path) -> None:
+    x = np.array([0.5, 1.5, np.nan, -2.0], dtype=np.float32)
+    path = write_wav(tmp_path / "c.wav", [x], 8000, sample_format="float32")
+    assert np.frombuffer(path.read_bytes()[44:], "<f4").tolist() == [0.5, 1.0, 0.0, -1.0]
 
 
 def test_failed_write_keeps_the_existing_file(tmp_path: Path) -> None:

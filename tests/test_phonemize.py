@@ -58,7 +58,7 @@ def test_terminators_match_piper(text: str) -> None:
     from piper.phonemize_espeak import EspeakPhonemizer
 
     expected = EspeakPhonemizer().phonemize("en-us", text)
-    ours = [s.phonemes for s in phonemize(text)]
+    ours = [s.phonemes for s in phonemize(text, normalize=False)]
     assert len(ours) == len(expected)
     marks = ",.;:!?"
     for mine, theirs in zip(ours, expected, strict=True):
@@ -98,7 +98,7 @@ def test_control_characters_are_removed_not_fatal() -> None:
 
 
 def test_lone_surrogates_do_not_crash() -> None:
-    assert [s.text for s in phonemize("hello \ud800 world.")] == ["hello   world."]
+    assert [s.text for s in phonemize("hello \ud800 world.")] == ["hello world."]
 
 
 def test_unknown_phonemes_are_skipped_and_counted() -> None:

@@ -1,5 +1,7 @@
 """edgetts: a compiled edge runtime for neural (VITS/Piper) text-to-speech."""
 
+import importlib.metadata
+
 from .audio import Audio
 from .backends import available_backends
 from .config import SUPPORTED_SAMPLE_RATES, SynthesisConfig, VoiceConfig
@@ -17,7 +19,7 @@ from .phonemize import Sentence, phonemize
 from .tts import EdgeTTS
 from .voice import Voice, installed_voices
 
-__version__ = "0.1.0"
+__version__ = importlib.metadata.version("edgetts")
 
 __all__ = [
     "SUPPORTED_SAMPLE_RATES",

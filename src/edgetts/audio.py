@@ -118,6 +118,10 @@ def _polyphase(up: int, down: int) -> tuple[NDArray[np.float32], int]:
 
 
 def resampled_length(length: int, from_rate: int, to_rate: int) -> int:
+    """Number of samples ``resample`` returns (``ceil(length * to_rate / from_rate)``)."""
+    for name, rate in (("from_rate", from_rate), ("to_rate", to_rate)):
+        if isinstance(rate, bool) or not isinstance(rate, int) or rate <= 0:
+            raise ValueError(f"{name} must be a positive int, got {rate!r}")
     g = gcd(from_rate, to_rate)
     up, down = to_rate // g, from_rate // g
     return -(-length * up // down)
@@ -127,9 +131,6 @@ def resample(
     samples: Float32Array, from_rate: int, to_rate: int, *, out: Float32Array | None = None
 ) -> Float32Array:
     """Polyphase resampling, equal to ``scipy.signal.resample_poly`` within 1e-5."""
-    for name, rate in (("from_rate", from_rate), ("to_rate", to_rate)):
-        if isinstance(rate, bool) or not isinstance(rate, int) or rate <= 0:
-            raise ValueError(f"{name} must be a positive int, got {rate!r}")
     x = _samples(samples)
     n_out = resampled_length(len(x), from_rate, to_rate)
     result = _out(out, n_out, np.float32)

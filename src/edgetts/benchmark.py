@@ -72,6 +72,8 @@ class EngineRun:
         return [len(a) / self.engine.sample_rate for a in self.audio]
 
     def speed(self) -> dict[str, float]:
+        if not sum(self.audio_seconds):
+            raise ValueError(f"{self.engine.name} produced no audio for any sentence")
         lat = self.latencies
         p90 = statistics.quantiles(lat, n=10)[-1] if len(lat) > 1 else lat[0]
         return {

@@ -83,6 +83,7 @@ def _bench(args: argparse.Namespace) -> int:
         voice=args.voice,
         variants=args.variants,
         backends=args.backends,
+        device=args.device,
         judges=judges,
         threads=args.threads,
         include_peer=not args.no_peer,

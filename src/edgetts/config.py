@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import VoiceConfigError
+from .ids import BOS, EOS, PAD
 
 __all__ = ["SUPPORTED_SAMPLE_RATES", "SynthesisConfig", "VoiceConfig"]
 
@@ -55,7 +56,7 @@ class VoiceConfig:
             raise bad(f"malformed field ({exc})") from exc
         if sample_rate <= 0:
             raise bad(f"audio.sample_rate must be positive, got {sample_rate}")
-        missing = [s for s in ("^", "_", "$") if s not in id_map]
+        missing = [s for s in (BOS, PAD, EOS) if s not in id_map]
         if missing:
             raise bad(f"phoneme_id_map lacks the BOS/PAD/EOS symbols {missing}")
         inference = data.get("inference") or {}

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from . import _core
 from .errors import PhonemizerError
+from .normalize import normalize_text
 from .text import DEFAULT_CHUNK_CHARS, clean_text, text_chunks
 
 __all__ = ["Sentence", "phonemize"]
@@ -76,13 +77,25 @@ def _chunk_sentences(chunk: str, espeak_voice: str) -> Iterator[Sentence]:
 
 
 def phonemize(
-    text: str, espeak_voice: str = "en-us", *, chunk_chars: int = DEFAULT_CHUNK_CHARS
+    text: str,
+    espeak_voice: str = "en-us",
+    *,
+    normalize: bool | None = None,
+    chunk_chars: int = DEFAULT_CHUNK_CHARS,
 ) -> Iterator[Sentence]:
     """Lazily yield the sentences of ``text`` with their phonemes.
 
-    Sentences with no phonemes at all (emoji-only, punctuation-only) are
-    skipped. Memory stays bounded by ``chunk_chars`` whatever the text length.
+    ``normalize`` rewrites numbers, money, dates and abbreviations as words
+    first (:func:`edgetts.normalize.normalize_text`); ``None`` means "for English
+    voices", the only language its rules cover. Sentences with no phonemes at
+    all (emoji-only, punctuation-only) are skipped. Memory stays bounded by
+    ``chunk_chars`` whatever the text length.
     """
+    if not isinstance(text, str):
+        raise TypeError(f"text must be a str, got {type(text).__name__}")
     _ensure_espeak()
+    if normalize is None:
+        normalize = espeak_voice.startswith("en")
     for chunk in text_chunks(text, chunk_chars):
-        yield from _chunk_sentences(clean_text(chunk), espeak_voice)
+        cleaned = clean_text(chunk)
+        yield from _chunk_sentences(normalize_text(cleaned) if normalize else cleaned, espeak_voice)

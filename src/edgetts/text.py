@@ -38,15 +38,15 @@ def clean_text(text: str) -> str:
 
 
 def _cut_point(window: str) -> int:
-    """Index just past the best boundary in ``window``: blank line, sentence, space."""
-    for boundary in ("\n\n", "\n"):
-        at = window.rfind(boundary)
-        if at > 0:
-            return at + len(boundary)
+    """Index just past the best boundary in ``window``: a blank line, a sentence
+    end, a line break (hard-wrapped prose breaks lines mid-sentence), a space."""
+    at = window.rfind("\n\n")
+    if at > 0:
+        return at + 2
     sentence_ends = [m.end() for m in _SENTENCE_END.finditer(window)]
     if sentence_ends:
         return sentence_ends[-1]
-    at = max(window.rfind(" "), window.rfind("\t"))
+    at = max(window.rfind("\n"), window.rfind(" "), window.rfind("\t"))
     return at + 1 if at > 0 else len(window)
 
 

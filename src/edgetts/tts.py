@@ -40,8 +40,11 @@ class EdgeTTS:
         threads: int | None = None,
         device: str = "cpu",
         cache_dir: str | os.PathLike[str] | None = None,
+        normalize: bool | None = None,
     ) -> None:
         self.voice = Voice.load(voice)
+        #: Expand numbers, money, dates and abbreviations (None: for English voices).
+        self.normalize = normalize
         options = BackendOptions(
             threads=threads, device=device, cache_dir=Path(cache_dir) if cache_dir else None
         )
@@ -57,7 +60,10 @@ class EdgeTTS:
     def phonemize(self, text: str) -> list[Sentence]:
         """The sentences of ``text`` with the phonemes the voice will speak."""
         check_text(text)
-        return list(phonemize(text, self.voice.config.espeak_voice))
+        return list(self._sentences(text))
+
+    def _sentences(self, text: str) -> Iterator[Sentence]:
+        return phonemize(text, self.voice.config.espeak_voice, normalize=self.normalize)
 
     def synthesize_sentence(self, sentence: Sentence, config: SynthesisConfig) -> Audio:
         """Run one sentence through the model and post-process it."""
@@ -71,7 +77,9 @@ class EdgeTTS:
             samples = _audio.normalize(raw, peak=config.normalize, volume=config.volume)
         rate = config.sample_rate or self.sample_rate
         if rate != self.sample_rate:
+            # The interpolation filter can overshoot: clip back into [-1, 1].
             samples = _audio.resample(samples, self.sample_rate, rate)
+            _audio.normalize(samples, peak=False, out=samples)
         return Audio(samples, rate)
 
     def stream(
@@ -100,10 +108,13 @@ class EdgeTTS:
             sample_rate=sample_rate,
             volume=volume,
         )
-        return (
-            self.synthesize_sentence(s, config)
-            for s in phonemize(text, self.voice.config.espeak_voice)
-        )
+        speakers = self.voice.config.num_speakers
+        if config.speaker_id is not None and not 0 <= config.speaker_id < speakers:
+            raise ValueError(
+                f"speaker_id {config.speaker_id!r} is out of range: voice {self.voice.name} has "
+                f"{speakers} speaker(s), ids 0..{speakers - 1}"
+            )
+        return (self.synthesize_sentence(s, config) for s in self._sentences(text))
 
     def speak(
         self,

@@ -1,19 +1,16 @@
-"""WAV files written atomically: a temporary file beside the target, renamed
-over it only once complete, so an interrupted write never leaves a torn file or
-destroys what was there."""
+"""WAV files (16-bit PCM or float32), written atomically (see ``edgetts.files``)."""
 
 from __future__ import annotations
 
-import contextlib
-import os
 import struct
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 from types import TracebackType
 
 import numpy as np
 from numpy.typing import NDArray
+
+from .files import commit, discard, open_temp_beside
 
 __all__ = ["SAMPLE_FORMATS", "WavWriter", "write_wav"]
 
@@ -41,56 +38,45 @@ class WavWriter:
         self.sample_rate = sample_rate
         self._tag, self._width = SAMPLE_FORMATS[sample_format]
         self._data_bytes = 0
-        fd, tmp = tempfile.mkstemp(
-            prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent
-        )
-        self._tmp = Path(tmp)
-        os.chmod(fd, 0o644)  # mkstemp makes 0600; give the file ordinary permissions
-        self._file = os.fdopen(fd, "wb")
-        self._file.write(self._header())
+        self._file, self._tmp = open_temp_beside(self.path)
+        try:
+            self._file.write(self._header())
+        except BaseException:
+            discard(self._file, self._tmp)
+            raise
 
     def _header(self) -> bytes:
         rate, width = self.sample_rate, self._width
         return b"RIFF" + struct.pack(
             "<I4s4sIHHIIHH4sI",
-            36 + self._data_bytes,
-            b"WAVE",
-            b"fmt ",
-            16,
-            self._tag,
-            1,
-            rate,
-            rate * width,
-            width,
-            8 * width,
-            b"data",
-            self._data_bytes,
-        )
+            36 + self._data_bytes, b"WAVE", b"fmt ", 16, self._tag, 1,
+            rate, rate * width, width, 8 * width, b"data", self._data_bytes,
+        )  # fmt: skip
 
     def write(self, samples: NDArray[np.float32]) -> None:
-        """Append float32 samples in [-1, 1] (converted to the file's format)."""
-        from .audio import to_int16
+        """Append mono float32 samples in [-1, 1] (converted to the file's format)."""
+        from .audio import _samples, normalize, to_int16
 
-        data = to_int16(samples) if self._tag == 1 else np.ascontiguousarray(samples, "<f4")
+        x = _samples(samples)
+        # float32 files get the same clipping (and NaN -> 0) as 16-bit ones.
+        data = to_int16(x) if self._tag == 1 else normalize(x, peak=False)
         if self._data_bytes + data.nbytes > _MAX_DATA_BYTES:
             raise ValueError(f"{self.path}: audio exceeds the 4 GiB a WAV file can hold")
-        self._file.write(data.data)
+        self._file.write(data.astype(data.dtype.newbyteorder("<"), copy=False).data)
         self._data_bytes += data.nbytes
 
     def close(self) -> Path:
         """Finish the header, flush to disk and move the file into place."""
-        self._file.seek(0)
-        self._file.write(self._header())
-        self._file.flush()
-        os.fsync(self._file.fileno())
-        self._file.close()
-        os.replace(self._tmp, self.path)
-        return self.path
+        try:
+            self._file.seek(0)
+            self._file.write(self._header())
+        except BaseException:
+            discard(self._file, self._tmp)
+            raise
+        return commit(self._file, self._tmp, self.path)
 
     def abort(self) -> None:
-        self._file.close()
-        with contextlib.suppress(FileNotFoundError):
-            self._tmp.unlink()
+        discard(self._file, self._tmp)
 
     def __enter__(self) -> WavWriter:
         return self

@@ -58,9 +58,11 @@ class BackendOptions:
     cache_dir: Path | None = None
 
     def __post_init__(self) -> None:
-        if self.threads is not None and (
-            isinstance(self.threads, bool) or not isinstance(self.threads, int) or self.threads < 1
-        ):
+        if self.threads is None:
+            return
+        if isinstance(self.threads, bool) or not isinstance(self.threads, int):
+            raise TypeError(f"threads must be an int or None, got {type(self.threads).__name__}")
+        if self.threads < 1:
             raise ValueError(f"threads must be a positive int or None, got {self.threads!r}")
 
 
@@ -87,13 +89,18 @@ def available_backends() -> list[str]:
     return [name for name, e in sorted(_REGISTRY.items()) if importlib.util.find_spec(e.module)]
 
 
-def resolve_backend_name(name: str) -> str:
-    """Validate ``name`` (or pick one for ``"auto"``) and return a known backend name."""
+def resolve_backend_name(name: str, device: str = "cpu") -> str:
+    """Validate ``name`` (or pick one for ``"auto"``) and return a known backend name.
+
+    ``"auto"`` picks OpenVINO for the CPU when it is installed, else ONNX Runtime
+    (the only adapter here that runs on other devices).
+    """
     if not isinstance(name, str):
         raise TypeError(f"backend must be a str, got {type(name).__name__}")
     installed = available_backends()
     if name == "auto":
-        for candidate in _AUTO_ORDER:
+        order = _AUTO_ORDER if device == "cpu" else ("onnxruntime",)
+        for candidate in order:
             if candidate in installed:
                 _LOGGER.info("backend='auto' chose %s (installed: %s)", candidate, installed)
                 return candidate
@@ -114,7 +121,8 @@ def resolve_backend_name(name: str) -> str:
 
 def load_backend(name: str, model_path: Path, options: BackendOptions | None = None) -> Backend:
     """Load ``model_path`` with the backend called ``name`` (or ``"auto"``)."""
-    resolved = resolve_backend_name(name)
+    options = options or BackendOptions()
+    resolved = resolve_backend_name(name, options.device)
     module = importlib.import_module(f".{_REGISTRY[resolved].adapter}", __name__)
-    backend: Backend = module.load(model_path, options or BackendOptions())
+    backend: Backend = module.load(model_path, options)
     return backend

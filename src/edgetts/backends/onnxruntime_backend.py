@@ -72,7 +72,8 @@ class OnnxRuntimeBackend:
             self._session.run_with_iobinding(binding)
         except Exception as exc:
             raise BackendError(f"onnxruntime failed on {ids.shape[1]} ids: {exc}") from exc
-        # The view keeps the OrtValue alive; valid until the next call rebinds it.
+        # A view of the output OrtValue (which it keeps alive); the next call
+        # binds a new output, so the caller copies what it wants to keep.
         out: NDArray[np.float32] = binding.get_outputs()[0].numpy()
         return out.reshape(-1)
 

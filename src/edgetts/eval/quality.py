@@ -19,7 +19,9 @@ JUDGES = ("wer", "dnsmos", "fidelity")
 Tick = Callable[[], None]
 
 
-def _mean_fidelity(values: Sequence[Fidelity]) -> dict[str, float]:
+def _mean_fidelity(values: Sequence[Fidelity]) -> dict[str, float] | None:
+    if not values:
+        return None  # no sentence produced audio on both sides
     return {key: statistics.fmean(v.to_dict()[key] for v in values) for key in values[0].to_dict()}
 
 
@@ -62,7 +64,9 @@ def _dnsmos(runs: Sequence[EngineRun], tick: Tick) -> dict[str, dict[str, Any]]:
                 scores.append(judge.score(audio, run.engine.sample_rate).to_dict())
             tick()
         out[run.engine.name] = {
-            "dnsmos": {k: statistics.fmean(s[k] for s in scores) for k in scores[0]},
+            "dnsmos": {k: statistics.fmean(s[k] for s in scores) for k in scores[0]}
+            if scores
+            else None,
             "sentence_dnsmos_ovrl": [s["ovrl"] for s in scores],
         }
     return out
@@ -81,7 +85,7 @@ def _fidelity(
         for a, b in zip(rerun, reference.audio, strict=True)
         if len(a) and len(b)
     ]
-    out: dict[str, dict[str, Any]] = {"__spread__": _mean_fidelity(spread)}
+    out: dict[str, Any] = {"__spread__": _mean_fidelity(spread)}
     for run in runs:
         values = []
         for text, ref in zip(sentences, quiet_reference, strict=True):

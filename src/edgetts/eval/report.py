@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -18,6 +16,7 @@ from typing import Any
 
 from ..backends import available_backends
 from ..benchmark import PEER, EngineRun, load_engines, peak_rss_mb, run_interleaved
+from ..files import write_atomic
 from ..sysinfo import system_info
 from ..variants import REFERENCE_VARIANT, voice_variants
 from ..voice import Voice
@@ -72,6 +71,8 @@ def run_bench(
     if missing:
         raise ValueError(f"unknown variants {missing}; the model store has {list(stored)}")
     backends = list(backends) if backends else available_backends()
+    if not backends:
+        raise ValueError("no backend to benchmark: none is installed or none was named")
     engines = load_engines(
         loaded,
         {v: stored[v] for v in chosen},
@@ -188,22 +189,13 @@ def to_markdown(payload: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    with os.fdopen(fd, "wb") as f:
-        f.write(data)
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, path)
-
-
 def _save_png(fig: Any, path: Path) -> Path:
     import matplotlib.pyplot as plt
 
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=120)
     plt.close(fig)
-    _write_atomic(path, buffer.getvalue())
+    write_atomic(path, buffer.getvalue())
     return path
 
 
@@ -251,11 +243,14 @@ def write_outputs(
     plots_dir: Path | None,
 ) -> list[Path]:
     written = []
+    for path in (json_path, markdown_path):
+        if path:
+            path.parent.mkdir(parents=True, exist_ok=True)
     if json_path:
-        _write_atomic(json_path, (json.dumps(payload, indent=1) + "\n").encode())
+        write_atomic(json_path, (json.dumps(payload, indent=1) + "\n").encode())
         written.append(json_path)
     if markdown_path:
-        _write_atomic(markdown_path, to_markdown(payload).encode())
+        write_atomic(markdown_path, to_markdown(payload).encode())
         written.append(markdown_path)
     if plots_dir:
         written += _plots(payload, plots_dir)

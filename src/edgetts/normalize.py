@@ -1,0 +1,431 @@
+"""English text normalisation: numbers, money, times, dates and abbreviations
+rewritten as the words people say, before espeak-ng sees them.
+
+espeak-ng alone reads "$49.95" as "dollar forty nine point nine five" and
+"12/25/2024" with slashes. The rules below are an ordered table of
+(pattern, function) pairs; each function turns one match into words. Order
+matters only where patterns overlap (money before decimals, dates before
+fractions, phone numbers before plain integers).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from .numwords import cardinal, ordinal
+
+__all__ = ["normalize_text"]
+
+Match = re.Match[str]
+
+_MONTHS = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+]
+_CURRENCIES = {
+    "$": ("dollar", "dollars", "cent", "cents"),
+    "£": ("pound", "pounds", "penny", "pence"),
+    "€": ("euro", "euros", "cent", "cents"),
+}
+_MAGNITUDES = {
+    "k": "thousand",
+    "m": "million",
+    "b": "billion",
+    "bn": "billion",
+    "thousand": "thousand",
+    "million": "million",
+    "billion": "billion",
+}
+_UNITS = {
+    "km": ("kilometer", "kilometers"),
+    "m": ("meter", "meters"),
+    "cm": ("centimeter", "centimeters"),
+    "mm": ("millimeter", "millimeters"),
+    "kg": ("kilogram", "kilograms"),
+    "g": ("gram", "grams"),
+    "mg": ("milligram", "milligrams"),
+    "lb": ("pound", "pounds"),
+    "lbs": ("pound", "pounds"),
+    "oz": ("ounce", "ounces"),
+    "mph": ("mile per hour", "miles per hour"),
+    "km/h": ("kilometer per hour", "kilometers per hour"),
+    "ft": ("foot", "feet"),
+    "mi": ("mile", "miles"),
+    "l": ("liter", "liters"),
+    "ml": ("milliliter", "milliliters"),
+    "kb": ("kilobyte", "kilobytes"),
+    "mb": ("megabyte", "megabytes"),
+    "gb": ("gigabyte", "gigabytes"),
+    "tb": ("terabyte", "terabytes"),
+    "ms": ("millisecond", "milliseconds"),
+    "hz": ("hertz", "hertz"),
+    "khz": ("kilohertz", "kilohertz"),
+    "ghz": ("gigahertz", "gigahertz"),
+    "°f": ("degree Fahrenheit", "degrees Fahrenheit"),
+    "°c": ("degree Celsius", "degrees Celsius"),
+    "°": ("degree", "degrees"),
+    "%": ("percent", "percent"),
+    "min": ("minute", "minutes"),
+    "sec": ("second", "seconds"),
+    "hr": ("hour", "hours"),
+    "hrs": ("hour", "hours"),
+}
+# Titles read one way before a name and another after a street name.
+_TITLE_OR_PLACE = {"dr": ("Doctor", "Drive"), "st": ("Saint", "Street")}
+_ABBREVIATIONS = {
+    "mr": "Mister",
+    "mrs": "Missus",
+    "ms": "Miz",
+    "prof": "Professor",
+    "jr": "Junior",
+    "sr": "Senior",
+    "ave": "Avenue",
+    "blvd": "Boulevard",
+    "rd": "Road",
+    "mt": "Mount",
+    "vs": "versus",
+    "etc": "et cetera",
+    "approx": "approximately",
+    "dept": "department",
+    "e.g": "for example",
+    "i.e": "that is",
+    "a.m": "AM",
+    "p.m": "PM",
+    "am": "AM",
+    "pm": "PM",
+}
+_SENTENCE_FINAL = {"etc", "a.m", "p.m", "am", "pm", "jr", "sr", "ave", "blvd", "rd"}
+# Words after which a number is an identifier read in digit groups ("room one oh one").
+_IDENTIFIER_WORDS = {
+    "room",
+    "flight",
+    "gate",
+    "suite",
+    "apartment",
+    "apt",
+    "platform",
+    "bus",
+    "train",
+    "route",
+    "track",
+    "extension",
+    "ext",
+}
+_YEAR_CUES = {
+    "in",
+    "since",
+    "from",
+    "until",
+    "till",
+    "by",
+    "of",
+    "year",
+    "circa",
+    "during",
+    "years",
+    "before",
+    "after",
+    "around",
+    "early",
+    "late",
+    "mid",
+    "summer",
+    "winter",
+    "spring",
+    "autumn",
+    "fall",
+    "class",
+}
+_FRACTIONS = {2: ("half", "halves"), 4: ("quarter", "quarters")}
+# Typography first (so the rules see plain ASCII punctuation), operators last
+# (so "@" is still there for e-mail addresses and "#" for numbers).
+_TYPOGRAPHY = {"…": "... ", "—": ", ", "“": '"', "”": '"', "‘": "'", "’": "'"}
+_OPERATORS = {
+    "&": " and ",
+    "+": " plus ",
+    "=": " equals ",
+    "@": " at ",
+    "#": " number ",
+    "×": " times ",
+}
+_IDIOMS = {"24/7": "twenty four seven", "9/11": "nine eleven", "50/50": "fifty fifty"}
+
+
+def _int(text: str) -> int:
+    return int(text.replace(",", ""))
+
+
+def _plural(n: float, forms: tuple[str, str]) -> str:
+    return forms[0] if n == 1 else forms[1]
+
+
+def year(n: int) -> str:
+    """1999 -> nineteen ninety nine; 2005 -> two thousand five; 2024 -> twenty twenty four."""
+    if 2000 <= n <= 2009 or n % 1000 == 0 or not 1100 <= n <= 2099:
+        return cardinal(n)
+    head, tail = divmod(n, 100)
+    if tail == 0:
+        return f"{cardinal(head)} hundred"
+    return f"{cardinal(head)} {'oh ' + cardinal(tail) if tail < 10 else cardinal(tail)}"
+
+
+def _digits_spoken(text: str) -> str:
+    return " ".join("oh" if c == "0" else cardinal(int(c)) for c in text if c.isdigit())
+
+
+def _identifier(text: str) -> str:
+    """Room and flight numbers: 101 -> one oh one, 1234 -> twelve thirty four."""
+    if len(text) <= 2 or text.startswith("0"):
+        return cardinal(int(text)) if not text.startswith("0") else _digits_spoken(text)
+    if len(text) == 3:
+        rest = int(text[1:])
+        return f"{cardinal(int(text[0]))} {'oh ' + cardinal(rest) if rest < 10 else cardinal(rest)}"
+    if len(text) == 4:
+        return year(int(text)) if int(text[2:]) else f"{cardinal(int(text[:2]))} hundred"
+    return _digits_spoken(text)
+
+
+def _money(m: Match) -> str:
+    one, many, sub_one, sub_many = _CURRENCIES[m["cur"]]
+    whole = _int(m["whole"])
+    magnitude = _MAGNITUDES.get((m["mag"] or "").lower())
+    if magnitude:
+        amount = (
+            f"{cardinal(whole)} point {_digits_spoken(m['frac'])}" if m["frac"] else cardinal(whole)
+        )
+        return f"{amount} {magnitude} {many}"
+    cents = int(m["frac"].ljust(2, "0")[:2]) if m["frac"] else 0
+    words = f"{cardinal(whole)} {_plural(whole, (one, many))}" if whole or not cents else ""
+    if cents:
+        words += (
+            f"{' and ' if words else ''}{cardinal(cents)} {_plural(cents, (sub_one, sub_many))}"
+        )
+    return words
+
+
+def _time(m: Match) -> str:
+    hours, minutes = int(m["h"]), int(m["min"] or 0)
+    written = m["ampm"] or m["ampm2"] or ""
+    suffix = written.lower().replace(".", "").replace(" ", "")
+    if hours == 12 and minutes == 0 and suffix in ("pm", "am"):
+        return "noon" if suffix == "pm" else "midnight"
+    if minutes == 0:
+        spoken = cardinal(hours) if suffix or not m["min"] else f"{cardinal(hours)} o'clock"
+    elif minutes < 10:
+        spoken = f"{cardinal(hours)} oh {cardinal(minutes)}"
+    else:
+        spoken = f"{cardinal(hours)} {cardinal(minutes)}"
+    if not suffix:
+        return spoken
+    # "p.m." may also have ended the sentence: keep a full stop where one was.
+    stop = "." if written.endswith(".") and m["end"] is not None else ""
+    return f"{spoken} {'AM' if suffix == 'am' else 'PM'}{stop}"
+
+
+def _date(month: int, day: int, year_: int | None) -> str | None:
+    if not (1 <= month <= 12 and 1 <= day <= 31):
+        return None
+    spoken = f"{_MONTHS[month - 1]} {ordinal(day)}"
+    return f"{spoken}, {year(year_)}" if year_ is not None else spoken
+
+
+def _us_date(m: Match) -> str:
+    y = int(m["y"]) if len(m["y"]) == 4 else 2000 + int(m["y"])
+    return _date(int(m["m"]), int(m["d"]), y) or m[0]
+
+
+def _iso_date(m: Match) -> str:
+    return _date(int(m["m"]), int(m["d"]), int(m["y"])) or m[0]
+
+
+def _month_day(m: Match) -> str:
+    spoken = f"{m['month']} {ordinal(int(m['d']))}"
+    return f"{spoken}, {year(int(m['y']))}" if m["y"] else spoken
+
+
+def _phone(m: Match) -> str:
+    groups = [g for g in re.split(r"\D+", m[0]) if g]
+    return ", ".join(_digits_spoken(g) for g in groups)
+
+
+def _version(m: Match) -> str:
+    return " point ".join(cardinal(int(p)) for p in m[0].split("."))
+
+
+def _fraction(m: Match) -> str:
+    num, den = int(m["num"]), int(m["den"])
+    if den == 0 or den > 16 or num > 99:
+        return f"{cardinal(num)} over {cardinal(den)}"
+    name = _FRACTIONS.get(den, (ordinal(den), ordinal(den) + "s"))
+    return f"{cardinal(num)} {_plural(num, name)}"
+
+
+def _decimal(text: str) -> str:
+    whole, _, frac = text.partition(".")
+    sign = "minus " if whole.startswith("-") else ""
+    spoken = cardinal(_int(whole.lstrip("-")) if whole.lstrip("-") else 0)
+    return f"{sign}{spoken} point {_digits_spoken(frac)}" if frac else f"{sign}{spoken}"
+
+
+def _with_unit(m: Match) -> str:
+    number = m["num"]
+    value = float(number.replace(",", ""))
+    return f"{_decimal(number)} {_plural(value, _UNITS[m['unit'].lower()])}"
+
+
+def _range(m: Match) -> str:
+    return f"{m['a']} to {m['b']}"
+
+
+def _ordinal(m: Match) -> str:
+    return ordinal(_int(m["n"]))
+
+
+def _decade(m: Match) -> str:
+    spoken = year(int(m["y"])) if int(m["y"]) % 100 else cardinal(int(m["y"]))
+    *head, last = spoken.split()
+    plural = last[:-1] + "ies" if last.endswith("y") else last + "s"
+    return " ".join([*head, plural])
+
+
+def _number_in_context(m: Match) -> str:
+    text, before = m["n"], (m["before"] or "").lower()
+    if before in _IDENTIFIER_WORDS:
+        return f"{m['before']} {_identifier(text)}"
+    value = _int(text)
+    prefix = f"{m['before']} " if m["before"] else ""
+    looks_like_year = (before in _YEAR_CUES and 1100 <= value <= 2099) or (
+        m["after"] is not None and 1900 <= value <= 2099  # "It was 1999."
+    )
+    if "," not in text and len(text) == 4 and looks_like_year:
+        return prefix + year(value)
+    if "," not in text and len(text) > 1 and text.startswith("0"):
+        return prefix + _digits_spoken(text)
+    return prefix + cardinal(value)
+
+
+def _abbreviation(m: Match) -> str:
+    key = m["abbr"].lower()
+    if key in _TITLE_OR_PLACE:
+        title, place = _TITLE_OR_PLACE[key]
+        # "Dr. Smith", "St. Mary's": a name follows; "Elm Dr.", "Main St.": a name precedes.
+        follows_name = bool(m["next"]) and m["next"][0].isupper()
+        spoken = title if follows_name else place
+        return (m["prev"] or "") + spoken
+    # An abbreviation's dot can also end the sentence; keep it where one ends.
+    ends = m["next"] is None or (m["next"][0].isupper() and key in _SENTENCE_FINAL)
+    return (m["prev"] or "") + _ABBREVIATIONS[key] + ("." if ends else "")
+
+
+def _url(m: Match) -> str:
+    body = re.sub(r"^(https?://)?(www\.)?", "", m[0]).rstrip("/")
+    spoken = body.replace(".", " dot ").replace("/", " slash ").replace("-", " dash ")
+    return spoken.replace("_", " underscore ")
+
+
+def _email(m: Match) -> str:
+    user, domain = m[0].split("@")
+    return f"{user.replace('.', ' dot ')} at {domain.replace('.', ' dot ')}"
+
+
+def _initials(m: Match) -> str:
+    return m[0].replace(".", "")
+
+
+def _negative(m: Match) -> str:
+    return f"minus {m['n']}"
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    pattern: re.Pattern[str]
+    spoken: Callable[[Match], str]
+
+
+def _rule(name: str, pattern: str, spoken: Callable[[Match], str], flags: int = 0) -> Rule:
+    return Rule(name, re.compile(pattern, flags), spoken)
+
+
+_NUM = r"\d{1,3}(?:,\d{3})+|\d+"
+# Longest first; letters-only units must end at a word boundary ("5 min", not "5 minutes").
+_UNIT_KEYS = "|".join(
+    re.escape(u) + (r"\b" if u[-1].isalpha() else "") for u in sorted(_UNITS, key=len, reverse=True)
+)
+_ABBR_KEYS = "|".join(
+    re.escape(k) for k in sorted([*_ABBREVIATIONS, *_TITLE_OR_PLACE], key=len, reverse=True)
+)
+
+RULES: tuple[Rule, ...] = (
+    _rule("url", r"\bhttps?://[^\s]+[^\s.,;:!?)]|\bwww\.[^\s]+[^\s.,;:!?)]", _url),
+    _rule("email", r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b", _email),
+    _rule(
+        "money",
+        rf"(?P<cur>[$£€])\s?(?P<whole>{_NUM})(?:\.(?P<frac>\d+))?(?:\s?(?P<mag>[kKmMbB]n?|thousand|million|billion)\b)?",
+        _money,
+    ),
+    _rule(
+        "time",
+        r"\b(?P<h>[01]?\d|2[0-3])(?::(?P<min>[0-5]\d)\b(?:\s?(?P<ampm>[aApP]\.?\s?[mM]\.?))?|\s?(?P<ampm2>[aApP]\.?[mM]\.?))(?!\w)(?=(?P<end>\s*$|\s+[A-Z]))?",
+        _time,
+    ),
+    _rule("iso_date", r"\b(?P<y>\d{4})-(?P<m>\d{2})-(?P<d>\d{2})\b", _iso_date),
+    _rule("us_date", r"\b(?P<m>\d{1,2})/(?P<d>\d{1,2})/(?P<y>\d{4}|\d{2})\b", _us_date),
+    _rule(
+        "month_day",
+        rf"\b(?P<month>{'|'.join(_MONTHS)})\s+(?P<d>\d{{1,2}})(?:st|nd|rd|th)?\b(?:,\s*(?P<y>\d{{4}})\b)?",
+        _month_day,
+    ),
+    _rule("phone", r"(?<![\d.,])(?:\(\d{3}\)\s?|\d{3}[-. ])?\d{3}[-. ]\d{4}(?![\d.,])", _phone),
+    _rule("version", r"\b\d+(?:\.\d+){2,}\b", _version),
+    _rule("decade", r"\b(?P<y>1[1-9]\d0|20[0-9]0)'?s\b", _decade),
+    _rule("fraction", r"(?<![\d/])(?P<num>\d{1,2})/(?P<den>\d{1,2})(?![\d/])", _fraction),
+    _rule("range", rf"(?P<a>\b(?:{_NUM}))\s?[-–]\s?(?P<b>(?:{_NUM})\b)", _range),
+    _rule(
+        "unit",
+        rf"(?P<num>-?(?:{_NUM})(?:\.\d+)?)\s?(?P<unit>{_UNIT_KEYS})",
+        _with_unit,
+        re.IGNORECASE,
+    ),
+    _rule("ordinal", rf"\b(?P<n>{_NUM})(?:st|nd|rd|th)\b", _ordinal, re.IGNORECASE),
+    _rule("negative", rf"(?<![\w-])-(?P<n>(?:{_NUM})(?:\.\d+)?)", _negative),
+    _rule("decimal", r"\b\d+\.\d+\b", lambda m: _decimal(m[0])),
+    _rule("initials", r"\b(?:[A-Z]\.\s?){2,}(?=\s|$)|\b[A-Z]\.(?=\s+[A-Z])", _initials),
+    _rule(
+        "abbreviation",
+        rf"(?P<prev>\b[A-Za-z']+\s+)?\b(?P<abbr>{_ABBR_KEYS})\.(?=\s+(?P<next>\w)|\s*$|[\s,;:!?])",
+        _abbreviation,
+        re.IGNORECASE,
+    ),
+    _rule(
+        "number",
+        rf"(?:(?P<before>\b[A-Za-z]+)\s+)?\b(?P<n>{_NUM})\b(?P<after>(?=[.,;:!?]|\s*$))?",
+        _number_in_context,
+    ),
+)
+
+
+def normalize_text(text: str) -> str:
+    """Rewrite numbers, money, times, dates, symbols and abbreviations as words."""
+    text = unicodedata.normalize("NFKC", text)
+    for table in (_TYPOGRAPHY, _IDIOMS):
+        for written, spoken in table.items():
+            text = text.replace(written, spoken)
+    for rule in RULES:
+        text = rule.pattern.sub(rule.spoken, text)
+    for written, spoken in _OPERATORS.items():
+        text = text.replace(written, spoken)
+    return re.sub(r"[ \t]{2,}", " ", text).strip()
