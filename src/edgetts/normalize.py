@@ -15,7 +15,7 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .numwords import cardinal, ordinal
+from .numwords import cardinal, digits, ordinal
 
 __all__ = ["normalize_text"]
 
@@ -77,6 +77,7 @@ _UNITS = {
     "°f": ("degree Fahrenheit", "degrees Fahrenheit"),
     "°c": ("degree Celsius", "degrees Celsius"),
     "°": ("degree", "degrees"),
+    "¢": ("cent", "cents"),
     "%": ("percent", "percent"),
     "min": ("minute", "minutes"),
     "sec": ("second", "seconds"),
@@ -182,20 +183,16 @@ def year(n: int) -> str:
     return f"{cardinal(head)} {'oh ' + cardinal(tail) if tail < 10 else cardinal(tail)}"
 
 
-def _digits_spoken(text: str) -> str:
-    return " ".join("oh" if c == "0" else cardinal(int(c)) for c in text if c.isdigit())
-
-
 def _identifier(text: str) -> str:
     """Room and flight numbers: 101 -> one oh one, 1234 -> twelve thirty four."""
     if len(text) <= 2 or text.startswith("0"):
-        return cardinal(int(text)) if not text.startswith("0") else _digits_spoken(text)
+        return cardinal(int(text)) if not text.startswith("0") else digits(text)
     if len(text) == 3:
         rest = int(text[1:])
         return f"{cardinal(int(text[0]))} {'oh ' + cardinal(rest) if rest < 10 else cardinal(rest)}"
     if len(text) == 4:
         return year(int(text)) if int(text[2:]) else f"{cardinal(int(text[:2]))} hundred"
-    return _digits_spoken(text)
+    return digits(text)
 
 
 def _money(m: Match) -> str:
@@ -203,9 +200,7 @@ def _money(m: Match) -> str:
     whole = _int(m["whole"])
     magnitude = _MAGNITUDES.get((m["mag"] or "").lower())
     if magnitude:
-        amount = (
-            f"{cardinal(whole)} point {_digits_spoken(m['frac'])}" if m["frac"] else cardinal(whole)
-        )
+        amount = f"{cardinal(whole)} point {digits(m['frac'])}" if m["frac"] else cardinal(whole)
         return f"{amount} {magnitude} {many}"
     cents = int(m["frac"].ljust(2, "0")[:2]) if m["frac"] else 0
     words = f"{cardinal(whole)} {_plural(whole, (one, many))}" if whole or not cents else ""
@@ -257,8 +252,10 @@ def _month_day(m: Match) -> str:
 
 
 def _phone(m: Match) -> str:
+    # "zero", not "oh": measured with the whisper judge, "five five five, oh one
+    # nine nine" comes back as 555-199-9-9 and "..., zero one nine nine" as 555-0199.
     groups = [g for g in re.split(r"\D+", m[0]) if g]
-    return ", ".join(_digits_spoken(g) for g in groups)
+    return ", ".join(digits(g) for g in groups)
 
 
 def _version(m: Match) -> str:
@@ -277,7 +274,7 @@ def _decimal(text: str) -> str:
     whole, _, frac = text.partition(".")
     sign = "minus " if whole.startswith("-") else ""
     spoken = cardinal(_int(whole.lstrip("-")) if whole.lstrip("-") else 0)
-    return f"{sign}{spoken} point {_digits_spoken(frac)}" if frac else f"{sign}{spoken}"
+    return f"{sign}{spoken} point {digits(frac)}" if frac else f"{sign}{spoken}"
 
 
 def _with_unit(m: Match) -> str:
@@ -313,7 +310,7 @@ def _number_in_context(m: Match) -> str:
     if "," not in text and len(text) == 4 and looks_like_year:
         return prefix + year(value)
     if "," not in text and len(text) > 1 and text.startswith("0"):
-        return prefix + _digits_spoken(text)
+        return prefix + digits(text)
     return prefix + cardinal(value)
 
 

@@ -46,6 +46,14 @@ _BEFORE_AND = {"hundred", "thousand", "million", "billion", "trillion"} | {
 _ABBREVIATION_RE = re.compile(
     r"(?<![\w.])(" + "|".join(re.escape(a) for a in _ABBREVIATIONS) + r")(?!\w)", re.IGNORECASE
 )
+_MONTHS = (
+    "january february march april may june july august september october november december"
+).split()
+# Dates in any written form compare as "month day year" with plain cardinals.
+_NUMERIC_DATE_RE = re.compile(r"\b(\d{1,2})[/-](\d{1,2})[/-](\d{4})\b")
+_NAMED_DATE_RE = re.compile(
+    rf"\b({'|'.join(_MONTHS)})\s+(\d{{1,2}})(?:st|nd|rd|th)?\b(?:,?\s+(\d{{4}})\b)?", re.IGNORECASE
+)
 _MONEY_RE = re.compile(r"([$£€])\s?(\d[\d,]*)(?:\.(\d{1,2}))?\b")
 _TIME_RE = re.compile(r"\b(\d{1,2}):(\d{2})\b")
 _ORDINAL_RE = re.compile(r"\b(\d+)(st|nd|rd|th)\b", re.IGNORECASE)
@@ -76,6 +84,18 @@ def _time(match: re.Match[str]) -> str:
     return f" {cardinal(hours)} {cardinal(minutes)} "
 
 
+def _numeric_date(match: re.Match[str]) -> str:
+    month, day, year = (int(g) for g in match.groups())
+    if not (1 <= month <= 12 and 1 <= day <= 31):
+        return match.group(0)
+    return f" {_MONTHS[month - 1]} {cardinal(day)} {cardinal(year)} "
+
+
+def _named_date(match: re.Match[str]) -> str:
+    year = f" {cardinal(int(match.group(3)))}" if match.group(3) else ""
+    return f" {match.group(1).lower()} {cardinal(int(match.group(2)))}{year} "
+
+
 def _integer(match: re.Match[str]) -> str:
     text = match.group(0)
     if len(text) > 1 and text.startswith("0"):
@@ -87,6 +107,8 @@ def normalize_for_wer(text: str) -> str:
     """Lower-case words separated by single spaces, numbers and symbols spelled out."""
     text = unicodedata.normalize("NFKC", text).replace("’", "'")
     text = _ABBREVIATION_RE.sub(lambda m: f" {_ABBREVIATIONS[m.group(1).lower()]} ", text)
+    text = _NUMERIC_DATE_RE.sub(_numeric_date, text)
+    text = _NAMED_DATE_RE.sub(_named_date, text)
     text = _MONEY_RE.sub(_money, text)
     for symbol, spoken in _SYMBOLS.items():
         text = text.replace(symbol, spoken)
