@@ -46,9 +46,7 @@ _BEFORE_AND = {"hundred", "thousand", "million", "billion", "trillion"} | {
 _ABBREVIATION_RE = re.compile(
     r"(?<![\w.])(" + "|".join(re.escape(a) for a in _ABBREVIATIONS) + r")(?!\w)", re.IGNORECASE
 )
-_MONTHS = (
-    "january february march april may june july august september october november december"
-).split()
+_MONTHS = ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december"]
 # Dates in any written form compare as "month day year" with plain cardinals.
 _NUMERIC_DATE_RE = re.compile(r"\b(\d{1,2})[/-](\d{1,2})[/-](\d{4})\b")
 _NAMED_DATE_RE = re.compile(
