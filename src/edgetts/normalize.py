@@ -15,26 +15,12 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .numwords import cardinal, digits, ordinal
+from .numwords import MONTHS, cardinal, digits, ordinal
 
 __all__ = ["normalize_text"]
 
 Match = re.Match[str]
 
-_MONTHS = [
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-]
 _CURRENCIES = {
     "$": ("dollar", "dollars", "cent", "cents"),
     "£": ("pound", "pounds", "penny", "pence"),
@@ -233,7 +219,7 @@ def _time(m: Match) -> str:
 def _date(month: int, day: int, year_: int | None) -> str | None:
     if not (1 <= month <= 12 and 1 <= day <= 31):
         return None
-    spoken = f"{_MONTHS[month - 1]} {ordinal(day)}"
+    spoken = f"{MONTHS[month - 1]} {ordinal(day)}"
     return f"{spoken}, {year(year_)}" if year_ is not None else spoken
 
 
@@ -383,7 +369,7 @@ RULES: tuple[Rule, ...] = (
     _rule("us_date", r"\b(?P<m>\d{1,2})/(?P<d>\d{1,2})/(?P<y>\d{4}|\d{2})\b", _us_date),
     _rule(
         "month_day",
-        rf"\b(?P<month>{'|'.join(_MONTHS)})\s+(?P<d>\d{{1,2}})(?:st|nd|rd|th)?\b(?:,\s*(?P<y>\d{{4}})\b)?",
+        rf"\b(?P<month>{'|'.join(MONTHS)})\s+(?P<d>\d{{1,2}})(?:st|nd|rd|th)?\b(?:,\s*(?P<y>\d{{4}})\b)?",
         _month_day,
     ),
     _rule("phone", r"(?<![\d.,])(?:\(\d{3}\)\s?|\d{3}[-. ])?\d{3}[-. ]\d{4}(?![\d.,])", _phone),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["NUMBER_WORDS", "cardinal", "digits", "ordinal"]
+__all__ = ["MONTHS", "NUMBER_WORDS", "cardinal", "digits", "ordinal"]
 
 _ONES = [
     "zero",
@@ -30,6 +30,20 @@ _TENS = ["_", "_", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "ei
 _SCALES = ((10**12, "trillion"), (10**9, "billion"), (10**6, "million"), (1000, "thousand"))
 #: Every word ``cardinal`` can produce.
 NUMBER_WORDS = frozenset(_ONES[:] + _TENS[2:] + ["hundred", "minus"] + [n for _, n in _SCALES])
+MONTHS = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+]
 _ORDINAL_WORDS = {
     "one": "first",
     "two": "second",

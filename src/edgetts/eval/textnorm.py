@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from ..numwords import NUMBER_WORDS, cardinal, digits, ordinal
+from ..numwords import MONTHS, NUMBER_WORDS, cardinal, digits, ordinal
 
 __all__ = ["normalize_for_wer"]
 
@@ -46,11 +46,10 @@ _BEFORE_AND = {"hundred", "thousand", "million", "billion", "trillion"} | {
 _ABBREVIATION_RE = re.compile(
     r"(?<![\w.])(" + "|".join(re.escape(a) for a in _ABBREVIATIONS) + r")(?!\w)", re.IGNORECASE
 )
-_MONTHS = ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december"]
 # Dates in any written form compare as "month day year" with plain cardinals.
 _NUMERIC_DATE_RE = re.compile(r"\b(\d{1,2})[/-](\d{1,2})[/-](\d{4})\b")
 _NAMED_DATE_RE = re.compile(
-    rf"\b({'|'.join(_MONTHS)})\s+(\d{{1,2}})(?:st|nd|rd|th)?\b(?:,?\s+(\d{{4}})\b)?", re.IGNORECASE
+    rf"\b({'|'.join(MONTHS)})\s+(\d{{1,2}})(?:st|nd|rd|th)?\b(?:,?\s+(\d{{4}})\b)?", re.IGNORECASE
 )
 _MONEY_RE = re.compile(r"([$£€])\s?(\d[\d,]*)(?:\.(\d{1,2}))?\b")
 _TIME_RE = re.compile(r"\b(\d{1,2}):(\d{2})\b")
@@ -86,7 +85,7 @@ def _numeric_date(match: re.Match[str]) -> str:
     month, day, year = (int(g) for g in match.groups())
     if not (1 <= month <= 12 and 1 <= day <= 31):
         return match.group(0)
-    return f" {_MONTHS[month - 1]} {cardinal(day)} {cardinal(year)} "
+    return f" {MONTHS[month - 1].lower()} {cardinal(day)} {cardinal(year)} "
 
 
 def _named_date(match: re.Match[str]) -> str:
