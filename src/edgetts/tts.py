@@ -5,7 +5,9 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections.abc import Iterator
+import unicodedata
+from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +17,7 @@ from .audio import Audio
 from .backends import Backend, BackendOptions, load_backend
 from .config import SynthesisConfig
 from .phonemize import Sentence, phonemize
+from .ssml import Segment, is_ssml, parse_ssml
 from .text import check_text
 from .voice import Voice
 
@@ -92,12 +95,15 @@ class EdgeTTS:
         speaker_id: int | None = None,
         sample_rate: int | None = None,
         volume: float = 1.0,
+        ssml: bool | None = None,
     ) -> Iterator[Audio]:
         """Yield one :class:`Audio` per sentence as soon as it is synthesised.
 
         This is a generator: text is phonemised lazily, so memory stays bounded
-        for arbitrarily long input. Arguments are validated before the first
-        chunk is requested.
+        for arbitrarily long input. Arguments (and SSML) are validated before
+        the first chunk is requested. ``ssml=None`` treats text that starts
+        with ``<speak>`` as SSML (see :mod:`edgetts.ssml`); a ``<break>`` comes
+        out as a chunk of silence.
         """
         check_text(text)
         config = SynthesisConfig(
@@ -114,7 +120,26 @@ class EdgeTTS:
                 f"speaker_id {config.speaker_id!r} is out of range: voice {self.voice.name} has "
                 f"{speakers} speaker(s), ids 0..{speakers - 1}"
             )
-        return (self.synthesize_sentence(s, config) for s in self._sentences(text))
+        use_ssml = is_ssml(text) if ssml is None else ssml
+        segments = parse_ssml(text) if use_ssml else [Segment("text", text)]
+        return self._render(segments, config)
+
+    def _render(self, segments: list[Segment], config: SynthesisConfig) -> Iterator[Audio]:
+        rate = config.sample_rate or self.sample_rate
+        for segment in segments:
+            if segment.kind == "break":
+                yield Audio(_audio.silence(segment.seconds, rate), rate)
+                continue
+            # <prosody rate> is relative to the call's own speed.
+            speed = (config.speed or 1.0) * segment.rate
+            segment_config = config if segment.rate == 1.0 else replace(config, speed=speed)
+            if segment.kind == "phonemes":
+                ipa = unicodedata.normalize("NFD", segment.text)
+                sentences: Iterable[Sentence] = [Sentence(segment.text, tuple(ipa))]
+            else:
+                sentences = self._sentences(segment.text)
+            for sentence in sentences:
+                yield self.synthesize_sentence(sentence, segment_config)
 
     def speak(
         self,
@@ -127,6 +152,7 @@ class EdgeTTS:
         sample_rate: int | None = None,
         volume: float = 1.0,
         sentence_silence: float = 0.0,
+        ssml: bool | None = None,
     ) -> Audio:
         """Synthesise all of ``text`` into one :class:`Audio`.
 
@@ -144,6 +170,7 @@ class EdgeTTS:
             speaker_id=speaker_id,
             sample_rate=sample_rate,
             volume=volume,
+            ssml=ssml,
         )
         rate = sample_rate or self.sample_rate
         gap = _audio.silence(config.sentence_silence, rate)
