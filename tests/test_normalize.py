@@ -50,7 +50,7 @@ GOLDEN = [
     ("date", "13/45/2024", "thirteen/forty five/twenty twenty four"),
     ("phone", "Call 555 0199", "Call five five five, zero one nine nine"),
     ("phone", "(555) 123-4567", "five five five, one two three, four five six seven"),
-    ("code", "PIN 0042", "PIN zero zero four two"),
+    ("code", "PIN 0042", "Pin zero zero four two"),
     ("version", "version 2.4.1", "version two point four point one"),
     ("identifier", "Room 101", "Room one oh one"),
     ("identifier", "flight 1234", "flight twelve thirty four"),
@@ -76,6 +76,9 @@ GOLDEN = [
     ("url", "see https://www.example.com/docs.", "see example dot com slash docs."),
     ("idiom", "open 24/7", "open twenty four seven"),
     ("typography", "“quoted” — and…", '"quoted" , and...'),
+    ("acronym", "the FAQ and the WHO", "the ef eh cue and the double-you aitch oh"),
+    ("acronym", "NASA and NATO", "Nasa and Nato"),
+    ("acronym", "the FBI at 5 PM", "the FBI at five PM"),
     ("untouched", "Nothing to change here.", "Nothing to change here."),
 ]
 
@@ -85,6 +88,18 @@ GOLDEN = [
 )
 def test_golden(rule: str, written: str, spoken: str) -> None:
     assert normalize_text(written) == spoken
+
+
+@pytest.mark.slow
+def test_the_issue_sentence_is_understood(joe_ort) -> None:  # type: ignore[no-untyped-def]
+    pytest.importorskip("faster_whisper")
+    from edgetts.eval import error_counts
+    from edgetts.eval.judges import WhisperJudge
+
+    text = "Dr. Smith paid $1,234.56 at 7:30 p.m. on 12/25/2024."
+    audio = joe_ort.speak(text, noise_scale=0, noise_w=0)
+    heard = WhisperJudge().transcribe(audio.samples, audio.sample_rate)
+    assert error_counts(text, heard).wer == 0.0, heard
 
 
 def test_the_issue_sentence() -> None:

@@ -28,7 +28,8 @@ def test_breaks_prosody_sub_and_phoneme() -> None:
 @pytest.mark.parametrize(
     ("kind", "inner", "spoken"),
     [
-        ("characters", "FBI", "F B I"),
+        ("characters", "FBI", "ef bee eye"),
+        ("characters", "A4", "eh four"),
         ("cardinal", "1,234", "one thousand two hundred thirty four"),
         ("ordinal", "22", "twenty second"),
         ("telephone", "555-0199", "five five five, zero one nine nine"),

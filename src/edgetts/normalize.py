@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from .numwords import MONTHS, cardinal, digits, ordinal
 
-__all__ = ["normalize_text"]
+__all__ = ["normalize_text", "spell"]
 
 Match = re.Match[str]
 
@@ -149,6 +149,81 @@ _OPERATORS = {
     "×": " times ",
 }
 _IDIOMS = {"24/7": "twenty four seven", "9/11": "nine eleven", "50/50": "fifty fifty"}
+
+
+# Letter names spelled the way espeak-ng reads them as words: "A" alone is the
+# article and "I" the pronoun, so they need names of their own.
+_LETTER_NAMES = dict(
+    zip(
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZ",
+        [
+            "eh",
+            "bee",
+            "see",
+            "dee",
+            "ee",
+            "ef",
+            "gee",
+            "aitch",
+            "eye",
+            "jay",
+            "kay",
+            "ell",
+            "em",
+            "en",
+            "oh",
+            "pee",
+            "cue",
+            "ar",
+            "ess",
+            "tee",
+            "yoo",
+            "vee",
+            "double-you",
+            "ex",
+            "why",
+            "zee",
+        ],
+        strict=True,
+    )
+)
+# espeak-ng already spells unpronounceable capitals (FBI, NHS) and says
+# pronounceable ones as words (NASA, SCUBA); these lists correct it where an
+# acronym is said the other way.
+_SPELLED_ACRONYMS = {"FAQ", "WHO", "CIA", "SUV", "ATM", "IRS", "URL", "SQL", "PDF", "EU", "UK"}
+_WORD_ACRONYMS = {
+    "NASA",
+    "NATO",
+    "UNESCO",
+    "UNICEF",
+    "OPEC",
+    "LASER",
+    "RADAR",
+    "SCUBA",
+    "GIF",
+    "JPEG",
+    "PIN",
+    "RAM",
+    "ROM",
+    "SIM",
+    "LAN",
+    "WAN",
+    "COVID",
+    "NAFTA",
+}
+
+
+def spell(text: str) -> str:
+    """Read letters and digits one by one: "FBI" -> "ef bee eye", "A4" -> "eh four"."""
+    names = [_LETTER_NAMES.get(c.upper()) or (digits(c) if c.isdigit() else c) for c in text]
+    return " ".join(n for n in names if n.strip())
+
+
+def _acronym(m: Match) -> str:
+    word = m[0]
+    if word in _SPELLED_ACRONYMS:
+        return spell(word)
+    return word.capitalize() if word in _WORD_ACRONYMS else word
 
 
 def _int(text: str) -> int:
@@ -353,6 +428,7 @@ _ABBR_KEYS = "|".join(
 )
 
 RULES: tuple[Rule, ...] = (
+    _rule("acronym", r"\b[A-Z]{2,6}\b", _acronym),
     _rule("url", r"\bhttps?://[^\s]+[^\s.,;:!?)]|\bwww\.[^\s]+[^\s.,;:!?)]", _url),
     _rule("email", r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b", _email),
     _rule(

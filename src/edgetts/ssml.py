@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass, field
 from xml.parsers import expat
 
-from .normalize import normalize_text
+from .normalize import normalize_text, spell
 from .numwords import cardinal, digits, ordinal
 
 __all__ = ["Segment", "is_ssml", "parse_ssml"]
@@ -59,7 +59,7 @@ def is_ssml(text: str) -> bool:
 def _say_as(kind: str, text: str) -> str:
     stripped = text.strip()
     if kind == "characters":
-        return " ".join(c.upper() if c.isalnum() else c for c in stripped if not c.isspace())
+        return spell(stripped)
     if kind in ("cardinal", "ordinal"):
         number = stripped.replace(",", "")
         if not re.fullmatch(r"-?\d+", number):
