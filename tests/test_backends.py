@@ -89,7 +89,7 @@ def test_onnxruntime_and_openvino_agree_on_the_real_voice(
 def test_openvino_runs_in_fp32_not_the_cpu_default(joe_openvino: EdgeTTS) -> None:
     import openvino
 
-    compiled = joe_openvino.backend.compiled_model  # type: ignore[attr-defined]
+    compiled = joe_openvino.backend.graph.compiled_model  # type: ignore[attr-defined]
     assert compiled.get_property("INFERENCE_PRECISION_HINT") == openvino.Type.f32
 
 

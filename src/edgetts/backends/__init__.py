@@ -11,9 +11,10 @@ import difflib
 import importlib
 import importlib.util
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
@@ -23,9 +24,11 @@ from ..errors import BackendUnavailableError
 __all__ = [
     "Backend",
     "BackendOptions",
+    "Graph",
     "available_backends",
     "known_backends",
     "load_backend",
+    "load_graph",
     "resolve_backend_name",
 ]
 
@@ -46,6 +49,20 @@ class Backend(Protocol):
         until the next ``infer`` call: copy it (post-processing does) to keep it.
         """
         ...
+
+
+class Graph(Protocol):
+    """One ONNX graph loaded by a runtime: named arrays in, arrays out.
+
+    ``run`` may return views of runtime-owned memory, valid until the next call.
+    """
+
+    backend: str
+    path: Path
+    inputs: list[str]
+    outputs: list[str]
+
+    def run(self, feed: Mapping[str, NDArray[Any]]) -> list[NDArray[Any]]: ...
 
 
 @dataclass(frozen=True)
@@ -119,10 +136,17 @@ def resolve_backend_name(name: str, device: str = "cpu") -> str:
     return name
 
 
-def load_backend(name: str, model_path: Path, options: BackendOptions | None = None) -> Backend:
-    """Load ``model_path`` with the backend called ``name`` (or ``"auto"``)."""
+def load_graph(name: str, model_path: Path, options: BackendOptions | None = None) -> Graph:
+    """Load any ONNX graph with the backend called ``name`` (or ``"auto"``)."""
     options = options or BackendOptions()
     resolved = resolve_backend_name(name, options.device)
     module = importlib.import_module(f".{_REGISTRY[resolved].adapter}", __name__)
-    backend: Backend = module.load(model_path, options)
-    return backend
+    graph: Graph = module.load_graph(model_path, options)
+    return graph
+
+
+def load_backend(name: str, model_path: Path, options: BackendOptions | None = None) -> Backend:
+    """Load the Piper voice model ``model_path`` with the backend called ``name``."""
+    from ._model import PiperModel
+
+    return PiperModel(load_graph(name, model_path, options))

@@ -1,14 +1,18 @@
-"""What every adapter shares: checking a Piper model file and building its inputs."""
+"""What every adapter shares: checking a Piper model and running it on a graph."""
 
 from __future__ import annotations
 
 from collections.abc import Collection
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import NDArray
 
 from ..errors import BackendError, ModelLoadError
+
+if TYPE_CHECKING:
+    from . import Graph
 
 REQUIRED_INPUTS = ("input", "input_lengths", "scales")
 SPEAKER_INPUT = "sid"
@@ -55,3 +59,20 @@ def model_inputs(
     elif speaker_id not in (None, 0):
         raise BackendError(f"model {path} has a single speaker; got speaker_id={speaker_id}")
     return feed
+
+
+class PiperModel:
+    """The :class:`~edgetts.backends.Backend` for a Piper VITS graph on any runtime."""
+
+    def __init__(self, graph: Graph) -> None:
+        self.graph = graph
+        self.name = graph.backend
+        self._takes_speaker = check_model_io(graph.path, graph.inputs, graph.outputs)
+        self._output = graph.outputs.index(OUTPUT)
+
+    def infer(
+        self, ids: NDArray[np.int64], scales: NDArray[np.float32], speaker_id: int | None
+    ) -> NDArray[np.float32]:
+        feed = model_inputs(ids, scales, speaker_id, self._takes_speaker, self.graph.path)
+        out: NDArray[np.float32] = self.graph.run(feed)[self._output]
+        return out.reshape(-1)

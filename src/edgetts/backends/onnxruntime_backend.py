@@ -1,25 +1,28 @@
 """ONNX Runtime adapter: CPU by default, CUDA only when asked for explicitly.
 
 Inputs are bound with IOBinding straight from the numpy buffers (no copy); the
-output OrtValue is exposed as a numpy view (no copy) that post-processing reads.
+output OrtValues are exposed as numpy views (no copy) that post-processing reads.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
-import numpy as np
 from numpy.typing import NDArray
 
 from ..errors import BackendError, BackendUnavailableError, ModelLoadError
 from . import BackendOptions
-from ._model import OUTPUT, check_model_file, check_model_io, model_inputs
+from ._model import check_model_file
 
 _PROVIDERS = {"cpu": "CPUExecutionProvider", "cuda": "CUDAExecutionProvider"}
 
 
-class OnnxRuntimeBackend:
-    name = "onnxruntime"
+class OnnxRuntimeGraph:
+    """One ONNX graph in an ONNX Runtime session."""
+
+    backend = "onnxruntime"
 
     def __init__(self, model_path: Path, options: BackendOptions) -> None:
         import onnxruntime as ort
@@ -50,33 +53,27 @@ class OnnxRuntimeBackend:
             self._session = ort.InferenceSession(str(model_path), so, providers=[provider])
         except Exception as exc:  # ORT raises its own pybind exception types
             raise ModelLoadError(f"model {model_path} cannot be loaded: {exc}") from exc
-        self._path = model_path
-        self._takes_speaker = check_model_io(
-            model_path,
-            [i.name for i in self._session.get_inputs()],
-            [o.name for o in self._session.get_outputs()],
-        )
+        self.path = model_path
+        self.inputs = [i.name for i in self._session.get_inputs()]
+        self.outputs = [o.name for o in self._session.get_outputs()]
         self._binding = self._session.io_binding()
 
-    def infer(
-        self, ids: NDArray[np.int64], scales: NDArray[np.float32], speaker_id: int | None
-    ) -> NDArray[np.float32]:
-        feed = model_inputs(ids, scales, speaker_id, self._takes_speaker, self._path)
+    def run(self, feed: Mapping[str, NDArray[Any]]) -> list[NDArray[Any]]:
         binding = self._binding
         binding.clear_binding_inputs()
         binding.clear_binding_outputs()
         for name, array in feed.items():
             binding.bind_cpu_input(name, array)
-        binding.bind_output(OUTPUT)
+        for name in self.outputs:
+            binding.bind_output(name)
         try:
             self._session.run_with_iobinding(binding)
         except Exception as exc:
-            raise BackendError(f"onnxruntime failed on {ids.shape[1]} ids: {exc}") from exc
-        # A view of the output OrtValue (which it keeps alive); the next call
-        # binds a new output, so the caller copies what it wants to keep.
-        out: NDArray[np.float32] = binding.get_outputs()[0].numpy()
-        return out.reshape(-1)
+            raise BackendError(f"onnxruntime failed on {self.path.name}: {exc}") from exc
+        # Views of the output OrtValues (which they keep alive); the next call
+        # binds new outputs, so the caller copies only what it keeps.
+        return [value.numpy() for value in binding.get_outputs()]
 
 
-def load(model_path: Path, options: BackendOptions) -> OnnxRuntimeBackend:
-    return OnnxRuntimeBackend(model_path, options)
+def load_graph(model_path: Path, options: BackendOptions) -> OnnxRuntimeGraph:
+    return OnnxRuntimeGraph(model_path, options)

@@ -4,20 +4,21 @@ The inference precision is always set explicitly: OpenVINO defaults to bf16 on
 CPUs with AMX/AVX512-BF16, which changes predicted durations and can overflow
 the model's ``Range`` node. Compiled models are cached under ``cache_dir``
 (OpenVINO keys its blobs by model content, device config and its version).
-Inputs are wrapped as shared-memory tensors and the output is read as a view.
+Inputs are wrapped as shared-memory tensors and the outputs are read as views.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
-import numpy as np
 from numpy.typing import NDArray
 
 from ..errors import BackendError, ModelLoadError
 from . import BackendOptions
-from ._model import OUTPUT, check_model_file, check_model_io, model_inputs
+from ._model import check_model_file
 
 _PRECISIONS = {"fp32": "f32"}
 
@@ -27,8 +28,10 @@ def default_cache_dir() -> Path:
     return Path(base) / "edgetts" / "openvino"
 
 
-class OpenVINOBackend:
-    name = "openvino"
+class OpenVINOGraph:
+    """One ONNX (or OpenVINO IR) graph compiled for the CPU."""
+
+    backend = "openvino"
 
     def __init__(self, model_path: Path, options: BackendOptions) -> None:
         import openvino as ov
@@ -53,12 +56,9 @@ class OpenVINOBackend:
             compiled = ov.Core().compile_model(str(model_path), "CPU", config)
         except Exception as exc:  # OpenVINO raises a bare RuntimeError subclass
             raise ModelLoadError(f"model {model_path} cannot be loaded: {exc}") from exc
-        self._path = model_path
-        self._takes_speaker = check_model_io(
-            model_path,
-            [i.get_any_name() for i in compiled.inputs],
-            [o.get_any_name() for o in compiled.outputs],
-        )
+        self.path = model_path
+        self.inputs = [i.get_any_name() for i in compiled.inputs]
+        self.outputs = [o.get_any_name() for o in compiled.outputs]
         in_force = compiled.get_property("INFERENCE_PRECISION_HINT")
         if in_force != getattr(ov.Type, _PRECISIONS[options.precision]):
             raise BackendError(f"openvino ignored precision {options.precision!r}: runs {in_force}")
@@ -66,17 +66,13 @@ class OpenVINOBackend:
         self.compiled_model = compiled
         self._request = compiled.create_infer_request()
 
-    def infer(
-        self, ids: NDArray[np.int64], scales: NDArray[np.float32], speaker_id: int | None
-    ) -> NDArray[np.float32]:
-        feed = model_inputs(ids, scales, speaker_id, self._takes_speaker, self._path)
+    def run(self, feed: Mapping[str, NDArray[Any]]) -> list[NDArray[Any]]:
         try:
-            result = self._request.infer(feed, share_inputs=True, share_outputs=True)
+            result = self._request.infer(dict(feed), share_inputs=True, share_outputs=True)
         except Exception as exc:
-            raise BackendError(f"openvino failed on {ids.shape[1]} ids: {exc}") from exc
-        out: NDArray[np.float32] = result[OUTPUT]
-        return out.reshape(-1)
+            raise BackendError(f"openvino failed on {self.path.name}: {exc}") from exc
+        return [result[name] for name in self.outputs]
 
 
-def load(model_path: Path, options: BackendOptions) -> OpenVINOBackend:
-    return OpenVINOBackend(model_path, options)
+def load_graph(model_path: Path, options: BackendOptions) -> OpenVINOGraph:
+    return OpenVINOGraph(model_path, options)
