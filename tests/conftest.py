@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,6 +14,20 @@ from generate_test_voice import write_voice
 from edgetts import EdgeTTS, available_backends
 
 SHARED_SENTENCES = Path(__file__).parents[2] / "shared" / "data" / "dev_sentences.txt"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _private_caches(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Keep compiled models, split graphs and variants out of the user's cache."""
+    saved = {k: os.environ.get(k) for k in ("XDG_CACHE_HOME", "EDGETTS_MODEL_STORE")}
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("cache"))
+    os.environ.pop("EDGETTS_MODEL_STORE", None)
+    yield
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
 
 
 @pytest.fixture(scope="session")

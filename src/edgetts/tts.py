@@ -11,6 +11,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+from numpy.typing import NDArray
 
 from . import audio as _audio
 from .audio import Audio
@@ -18,6 +19,7 @@ from .backends import Backend, BackendOptions, load_backend
 from .config import SynthesisConfig
 from .phonemize import Sentence, phonemize
 from .ssml import Segment, is_ssml, parse_ssml
+from .streaming import StreamingModel
 from .text import check_text
 from .voice import Voice
 
@@ -52,6 +54,8 @@ class EdgeTTS:
             threads=threads, device=device, cache_dir=Path(cache_dir) if cache_dir else None
         )
         self.backend: Backend = load_backend(backend, self.voice.model_path, options)
+        self._options = options
+        self._streaming: StreamingModel | None = None  # made on the first chunk_ms call
         self._lock = threading.Lock()
         _LOGGER.info("voice %s on backend %s", self.voice.name, self.backend.name)
 
@@ -68,14 +72,18 @@ class EdgeTTS:
     def _sentences(self, text: str) -> Iterator[Sentence]:
         return phonemize(text, self.voice.config.espeak_voice, normalize=self.normalize)
 
-    def synthesize_sentence(self, sentence: Sentence, config: SynthesisConfig) -> Audio:
-        """Run one sentence through the model and post-process it."""
+    def _ids(self, sentence: Sentence) -> NDArray[np.int64]:
         mapped = self.voice.id_mapper(sentence.phonemes)
         if mapped.missing:
             _LOGGER.warning("voice %s skipped unknown phonemes %s", self.voice.name, mapped.missing)
+        return mapped.ids[np.newaxis, :]
+
+    def synthesize_sentence(self, sentence: Sentence, config: SynthesisConfig) -> Audio:
+        """Run one sentence through the model and post-process it."""
+        ids = self._ids(sentence)
         scales = np.array(config.scales(self.voice.config), dtype=np.float32)
         with self._lock:
-            raw = self.backend.infer(mapped.ids[np.newaxis, :], scales, config.speaker_id)
+            raw = self.backend.infer(ids, scales, config.speaker_id)
             # The backend's buffer is reused by the next call: this is the copy.
             samples = _audio.normalize(raw, peak=config.normalize, volume=config.volume)
         rate = config.sample_rate or self.sample_rate
@@ -84,6 +92,21 @@ class EdgeTTS:
             samples = _audio.resample(samples, self.sample_rate, rate)
             _audio.normalize(samples, peak=False, out=samples)
         return Audio(samples, rate)
+
+    def _stream_sentence(
+        self, sentence: Sentence, config: SynthesisConfig, chunk_ms: float
+    ) -> Iterator[Audio]:
+        if self._streaming is None:
+            self._streaming = StreamingModel(
+                self.voice.model_path, self.backend.name, self._options
+            )
+        ids = self._ids(sentence)
+        scales = np.array(config.scales(self.voice.config), dtype=np.float32)
+        first = round(chunk_ms / 1000 * self.sample_rate)
+        with self._lock:
+            for raw in self._streaming.chunks(ids, scales, config.speaker_id, first_samples=first):
+                samples = _audio.normalize(raw, peak=False, volume=config.volume)
+                yield Audio(samples, self.sample_rate)
 
     def stream(
         self,
@@ -96,6 +119,7 @@ class EdgeTTS:
         sample_rate: int | None = None,
         volume: float = 1.0,
         ssml: bool | None = None,
+        chunk_ms: float | None = None,
     ) -> Iterator[Audio]:
         """Yield one :class:`Audio` per sentence as soon as it is synthesised.
 
@@ -104,6 +128,13 @@ class EdgeTTS:
         the first chunk is requested. ``ssml=None`` treats text that starts
         with ``<speak>`` as SSML (see :mod:`edgetts.ssml`); a ``<break>`` comes
         out as a chunk of silence.
+
+        With ``chunk_ms``, each sentence is decoded in windows (the first about
+        ``chunk_ms`` long, later ones larger) and yielded as soon as each is
+        ready: see :mod:`edgetts.streaming`. Streamed chunks are not peak
+        normalised (the peak is unknown until the sentence ends): they carry
+        the model's own level times ``volume``, clipped to [-1, 1], and come at
+        the voice's sample rate.
         """
         check_text(text)
         config = SynthesisConfig(
@@ -120,11 +151,20 @@ class EdgeTTS:
                 f"speaker_id {config.speaker_id!r} is out of range: voice {self.voice.name} has "
                 f"{speakers} speaker(s), ids 0..{speakers - 1}"
             )
+        if chunk_ms is not None:
+            _check_chunk_ms(chunk_ms)
+            if config.sample_rate not in (None, self.sample_rate):
+                raise ValueError(
+                    f"sample_rate={config.sample_rate} cannot be combined with chunk_ms: "
+                    f"streamed chunks come at the voice's {self.sample_rate} Hz"
+                )
         use_ssml = is_ssml(text) if ssml is None else ssml
         segments = parse_ssml(text) if use_ssml else [Segment("text", text)]
-        return self._render(segments, config)
+        return self._render(segments, config, chunk_ms)
 
-    def _render(self, segments: list[Segment], config: SynthesisConfig) -> Iterator[Audio]:
+    def _render(
+        self, segments: list[Segment], config: SynthesisConfig, chunk_ms: float | None
+    ) -> Iterator[Audio]:
         rate = config.sample_rate or self.sample_rate
         for segment in segments:
             if segment.kind == "break":
@@ -139,7 +179,10 @@ class EdgeTTS:
             else:
                 sentences = self._sentences(segment.text)
             for sentence in sentences:
-                yield self.synthesize_sentence(sentence, segment_config)
+                if chunk_ms is None:
+                    yield self.synthesize_sentence(sentence, segment_config)
+                else:
+                    yield from self._stream_sentence(sentence, segment_config, chunk_ms)
 
     def speak(
         self,
@@ -184,3 +227,10 @@ class EdgeTTS:
 
     def __repr__(self) -> str:
         return f"EdgeTTS(voice={self.voice.name!r}, backend={self.backend.name!r})"
+
+
+def _check_chunk_ms(chunk_ms: object) -> None:
+    if isinstance(chunk_ms, bool) or not isinstance(chunk_ms, (int, float)):
+        raise TypeError(f"chunk_ms must be a number or None, got {type(chunk_ms).__name__}")
+    if not 10 <= chunk_ms <= 10_000:
+        raise ValueError(f"chunk_ms must be within [10, 10000] milliseconds, got {chunk_ms!r}")

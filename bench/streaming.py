@@ -1,0 +1,90 @@
+"""Time to first audio with in-sentence streaming, against whole-sentence synthesis.
+
+    python bench/streaming.py [--chunk-ms 100] [--repeats 5]
+
+For the dev sentences of 15 words or more, interleaved in one run: piper-tts's
+full-sentence latency (its first audio), edgetts's first chunk with
+``stream(chunk_ms=...)`` per backend, and the total streamed time against
+``speak()`` of the same sentence. Noise 0, so every engine does the same work.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from collections.abc import Callable, Iterable
+
+import numpy as np
+
+from edgetts import EdgeTTS, available_backends
+from edgetts.eval import dev_sentences
+from edgetts.sysinfo import system_info
+
+
+def timed(chunks: Iterable[object]) -> tuple[float, float]:
+    """(seconds to the first item, seconds to the end)."""
+    start = time.perf_counter()
+    first = None
+    for _ in chunks:
+        first = time.perf_counter() - start if first is None else first
+    total = time.perf_counter() - start
+    return (total if first is None else first), total
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--chunk-ms", type=float, default=100.0)
+    parser.add_argument("--repeats", type=int, default=5)
+    args = parser.parse_args()
+    from piper import PiperVoice
+    from piper.config import SynthesisConfig
+
+    sentences = [s for s in dev_sentences() if len(s.split()) >= 15]
+    engines = {b: EdgeTTS(backend=b) for b in available_backends()}
+    piper = PiperVoice.load(next(iter(engines.values())).voice.model_path)
+    quiet = SynthesisConfig(noise_scale=0.0, noise_w_scale=0.0)
+    runs: dict[str, Callable[[str], tuple[float, float]]] = {
+        "piper-tts (whole sentence)": lambda t: timed(piper.synthesize(t, quiet)),
+    }
+    for name, tts in engines.items():
+        runs[f"edgetts {name} speak()"] = lambda t, e=tts: timed(
+            e.speak(t, noise_scale=0, noise_w=0) for _ in range(1)
+        )
+        runs[f"edgetts {name} stream(chunk_ms={args.chunk_ms:g})"] = lambda t, e=tts: timed(
+            e.stream(t, noise_scale=0, noise_w=0, chunk_ms=args.chunk_ms)
+        )
+    for run in runs.values():  # warm-up, and the one-time graph split
+        run("Warm up the engines.")
+    first: dict[str, list[float]] = {k: [] for k in runs}
+    total: dict[str, list[float]] = {k: [] for k in runs}
+    for repeat in range(args.repeats):
+        for i, text in enumerate(sentences):
+            names = list(runs)
+            shift = (i + repeat) % len(names)
+            for name in names[shift:] + names[:shift]:
+                f, t = runs[name](text)
+                first[name].append(f)
+                total[name].append(t)
+    info = system_info()
+    words = [len(s.split()) for s in sentences]
+    print(
+        f"{info['cpu']} ({info['usable_cores']} usable cores); {len(sentences)} sentences of "
+        f"{min(words)}-{max(words)} words x {args.repeats} repeats, interleaved; noise 0\n"
+    )
+    print("| engine | first audio ms (median) | total ms (median) |")
+    print("|---|---|---|")
+    for name in runs:
+        print(
+            f"| {name} | {1000 * statistics.median(first[name]):.0f} | "
+            f"{1000 * statistics.median(total[name]):.0f} |"
+        )
+    for name in engines:
+        ratio = np.array(total[f"edgetts {name} stream(chunk_ms={args.chunk_ms:g})"]) / np.array(
+            total[f"edgetts {name} speak()"]
+        )
+        print(f"\n{name}: streamed total / speak() total, median {np.median(ratio):.2f}")
+
+
+if __name__ == "__main__":
+    main()

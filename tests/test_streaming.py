@@ -1,0 +1,91 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from edgetts import EdgeTTS, ModelLoadError
+from edgetts.backends import load_graph
+from edgetts.split import split_voice
+
+LONG = (
+    "When the storm finally passed, the villagers walked down to the harbor to count the "
+    "boats, mend the nets, and thank the lighthouse keeper."
+)
+DETERMINISTIC = np.array([0.0, 1.0, 0.0], dtype=np.float32)
+
+
+def snr_db(signal: np.ndarray, reference: np.ndarray) -> float:
+    noise = float(((signal - reference) ** 2).sum())
+    return float("inf") if noise == 0 else 10 * np.log10(float((reference**2).sum()) / noise)
+
+
+@pytest.fixture(scope="module")
+def split(joe_ort: EdgeTTS, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    return split_voice(joe_ort.voice.model_path, tmp_path_factory.mktemp("split"))
+
+
+@pytest.mark.slow
+def test_front_and_decoder_compose_to_the_whole_graph(joe_ort: EdgeTTS, split) -> None:  # type: ignore[no-untyped-def]
+    ids = joe_ort._ids(joe_ort.phonemize(LONG)[0])
+    feed = {"input": ids, "input_lengths": np.array([ids.shape[1]]), "scales": DETERMINISTIC}
+    front = load_graph("onnxruntime", split.front)
+    decoder = load_graph("onnxruntime", split.decoder)
+    z, durations = (np.array(a) for a in front.run(feed))
+    audio = decoder.run({split.decoder_inputs[0]: z})[0].reshape(-1)
+    whole = joe_ort.backend.infer(ids, DETERMINISTIC, None)
+    np.testing.assert_array_equal(audio, whole)
+    assert durations.shape == (1, 1, ids.shape[1])
+    assert int(durations.sum()) * 256 == len(whole)  # frames x hop = samples
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("fixture", ["joe_ort", "joe_openvino"])
+def test_streamed_chunks_equal_the_whole_sentence(
+    fixture: str, request: pytest.FixtureRequest
+) -> None:
+    tts: EdgeTTS = request.getfixturevalue(fixture)
+    chunks = [c.samples for c in tts.stream(LONG, noise_scale=0, noise_w=0, chunk_ms=100)]
+    whole = tts.backend.infer(tts._ids(tts.phonemize(LONG)[0]), DETERMINISTIC, None).copy()
+    streamed = np.concatenate(chunks)
+    assert streamed.shape == whole.shape
+    assert snr_db(streamed, np.clip(whole, -1, 1)) >= 40.0
+    assert len(chunks) >= 3
+    assert len(chunks[0]) <= 0.1 * 22050 + 256  # the first chunk is ~chunk_ms long
+    assert all(c.sample_rate == 22050 for c in tts.stream("Hi there.", chunk_ms=50))
+
+
+@pytest.mark.slow
+def test_streaming_across_sentences_and_ssml(joe_ort: EdgeTTS) -> None:
+    chunks = list(joe_ort.stream('<speak>One. <break time="200ms"/> Two.</speak>', chunk_ms=50))
+    silent = [c for c in chunks if not c.samples.any()]
+    assert len(silent) == 1 and silent[0].duration == pytest.approx(0.2)
+
+
+def test_chunk_ms_is_validated(tiny_voice: Path) -> None:
+    tts = EdgeTTS(tiny_voice, backend="onnxruntime")
+    with pytest.raises(
+        ValueError, match=r"chunk_ms must be within \[10, 10000\] milliseconds, got 5"
+    ):
+        tts.stream("Hi.", chunk_ms=5)
+    with pytest.raises(TypeError, match="chunk_ms must be a number or None, got str"):
+        tts.stream("Hi.", chunk_ms="fast")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="cannot be combined with chunk_ms"):
+        tts.stream("Hi.", chunk_ms=100, sample_rate=48000)
+
+
+def test_a_model_without_a_piper_decoder_cannot_stream(tiny_voice: Path, tmp_path: Path) -> None:
+    with pytest.raises(ModelLoadError, match="cannot be split for streaming"):
+        split_voice(tiny_voice, tmp_path)
+    tts = EdgeTTS(tiny_voice, backend="onnxruntime")
+    with pytest.raises(ModelLoadError, match="cannot be split for streaming"):
+        list(tts.stream("Hi.", chunk_ms=100))
+
+
+def test_split_cache_is_reused(joe_ort: EdgeTTS, tmp_path: Path) -> None:
+    first = split_voice(joe_ort.voice.model_path, tmp_path)
+    stamp = first.front.stat().st_mtime_ns
+    again = split_voice(joe_ort.voice.model_path, tmp_path)
+    assert again == first and again.front.stat().st_mtime_ns == stamp
+    assert [p.name for p in tmp_path.iterdir()] == [first.front.parent.name]  # no staging left
