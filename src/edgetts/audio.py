@@ -17,6 +17,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from . import _core
+from .timestamps import WordTime
 from .wav import write_wav
 
 __all__ = [
@@ -188,6 +189,8 @@ class Audio:
 
     samples: Float32Array
     sample_rate: int
+    #: Word timings, when asked for (``timestamps=True``); seconds from this audio's start.
+    words: tuple[WordTime, ...] = ()
 
     @property
     def duration(self) -> float:

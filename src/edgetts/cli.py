@@ -3,16 +3,24 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import json
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
+import numpy as np
+from numpy.typing import NDArray
+
+from .audio import to_int16
 from .backends import available_backends
 from .config import SUPPORTED_SAMPLE_RATES
 from .errors import EdgeTTSError
+from .files import commit, discard, open_temp_beside, write_atomic
 from .phonemize import phonemize
 from .text import check_text
+from .timestamps import WordTime, to_srt, to_vtt
 from .voice import DEFAULT_VOICE, Voice, installed_voices
 from .wav import SAMPLE_FORMATS, WavWriter
 
@@ -26,9 +34,13 @@ def _read_text(text: str | None) -> str:
 def _speak(args: argparse.Namespace) -> int:
     from .tts import EdgeTTS
 
+    if (args.output is None) == (args.raw is None):
+        raise ValueError("give exactly one of -o/--output (WAV) and --raw (PCM, '-' for stdout)")
+    _check_timestamps_path(args.timestamps)
     text = check_text(_read_text(args.text))
     tts = EdgeTTS(args.voice, backend=args.backend, threads=args.threads)
     rate = args.sample_rate or tts.sample_rate
+    chunk_ms = args.chunk_ms if args.chunk_ms is not None else (100.0 if args.raw else None)
     chunks = tts.stream(
         text,
         speed=args.speed,
@@ -36,15 +48,76 @@ def _speak(args: argparse.Namespace) -> int:
         noise_w=args.noise_w,
         speaker_id=args.speaker,
         sample_rate=args.sample_rate,
+        chunk_ms=chunk_ms,
+        timestamps=args.timestamps is not None,
     )
+    words: list[WordTime] = []
     seconds = 0.0
-    # Streamed to disk sentence by sentence: memory stays bounded for long input.
-    with WavWriter(args.output, rate, sample_format=args.format) as writer:
+    # Streamed chunk by chunk: memory stays bounded for long input.
+    with _sink(args, rate) as write:
         for chunk in chunks:
-            writer.write(chunk.samples)
+            write(chunk.samples)
+            words += [w.shifted(seconds) for w in chunk.words]
             seconds += chunk.duration
-    print(f"wrote {seconds:.2f} s of audio to {args.output} ({tts.backend.name})", file=sys.stderr)
+    if args.timestamps is not None:
+        write_timestamps(args.timestamps, words)
+    target = args.output or ("standard output" if args.raw == "-" else args.raw)
+    print(
+        f"wrote {seconds:.2f} s of audio to {target} ({tts.backend.name}, {rate} Hz"
+        f"{', signed 16-bit little-endian mono PCM' if args.raw else ''})",
+        file=sys.stderr,
+    )
     return 0
+
+
+@contextlib.contextmanager
+def _sink(args: argparse.Namespace, rate: int) -> Iterator[Callable[[NDArray[np.float32]], None]]:
+    """Where audio goes: a WAV file, a raw PCM file, or raw PCM on stdout."""
+    if args.output is not None:
+        with WavWriter(args.output, rate, sample_format=args.format) as writer:
+            yield writer.write
+    elif args.raw == "-":
+        out = sys.stdout.buffer
+
+        def to_stdout(samples: NDArray[np.float32]) -> None:
+            out.write(to_int16(samples).astype("<i2", copy=False).data)
+            out.flush()  # a player downstream hears each chunk as it comes
+
+        yield to_stdout
+    else:
+        file, tmp = open_temp_beside(Path(args.raw))
+
+        def to_file(samples: NDArray[np.float32]) -> None:
+            file.write(to_int16(samples).astype("<i2", copy=False).data)
+
+        try:
+            yield to_file
+        except BaseException:
+            discard(file, tmp)
+            raise
+        commit(file, tmp, Path(args.raw))
+
+
+def _words_json(words: Sequence[WordTime]) -> str:
+    return json.dumps([{"word": w.word, "start": w.start, "end": w.end} for w in words], indent=1)
+
+
+_TIMESTAMP_FORMATS: dict[str, Callable[[Sequence[WordTime]], str]] = {
+    ".json": _words_json,
+    ".srt": to_srt,
+    ".vtt": to_vtt,
+}
+
+
+def _check_timestamps_path(path: Path | None) -> None:
+    if path is not None and path.suffix.lower() not in _TIMESTAMP_FORMATS:
+        raise ValueError(f"timestamps file {path} must end in .json, .srt or .vtt")
+
+
+def write_timestamps(path: Path, words: Sequence[WordTime]) -> Path:
+    """Word timings as JSON, SRT or WebVTT, chosen by the file's suffix; written atomically."""
+    _check_timestamps_path(path)
+    return write_atomic(path, _TIMESTAMP_FORMATS[path.suffix.lower()](words).encode("utf-8"))
 
 
 def _voices(_: argparse.Namespace) -> int:
@@ -103,7 +176,17 @@ def _parser() -> argparse.ArgumentParser:
 
     speak = sub.add_parser("speak", help="synthesise text to a WAV file")
     speak.add_argument("text", nargs="?", help="text to speak; stdin when omitted or '-'")
-    speak.add_argument("-o", "--output", required=True, help="WAV file to write (atomically)")
+    speak.add_argument("-o", "--output", type=Path, help="WAV file to write (atomically)")
+    speak.add_argument("--raw", help="write 16-bit PCM instead: a file, or '-' for stdout")
+    speak.add_argument(
+        "--chunk-ms",
+        type=float,
+        default=None,
+        help="stream inside sentences, first chunk this long (default with --raw: 100)",
+    )
+    speak.add_argument(
+        "--timestamps", type=Path, default=None, help="also write word timings: .json, .srt or .vtt"
+    )
     speak.add_argument("--voice", default=None, help=f"voice name or .onnx path ({DEFAULT_VOICE})")
     speak.add_argument("--backend", default="auto", help="onnxruntime, openvino or auto")
     speak.add_argument("--sample-rate", type=int, choices=SUPPORTED_SAMPLE_RATES, default=None)

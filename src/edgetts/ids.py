@@ -32,6 +32,11 @@ class PhonemeIdMapper:
         if missing:
             raise ValueError(f"phoneme_id_map lacks the BOS/PAD/EOS symbols {missing}")
 
+    def ids_per_phoneme(self, phonemes: Sequence[str]) -> list[int]:
+        """How many ids each phoneme gets (its own and the PAD after it; 0 if unknown)."""
+        pad = len(self._table[PAD])
+        return [len(self._table[p]) + pad if p in self._table else 0 for p in phonemes]
+
     def __call__(self, phonemes: Sequence[str]) -> PhonemeIds:
         """Unknown phonemes are skipped and reported in ``PhonemeIds.missing``."""
         t = self._table

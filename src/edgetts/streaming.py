@@ -12,6 +12,7 @@ the overlap costs little in total.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -21,10 +22,20 @@ from .backends import BackendOptions, Graph, load_graph
 from .backends._model import check_model_io, model_inputs
 from .split import split_voice
 
-__all__ = ["StreamingModel"]
+__all__ = ["Front", "StreamingModel"]
 
 DEFAULT_CONTEXT_FRAMES = 8
 MAX_WINDOW_FRAMES = 512
+
+
+@dataclass(frozen=True)
+class Front:
+    """What the front graph made of one sentence."""
+
+    z: NDArray[np.float32]  # (1, channels, frames)
+    extra: list[NDArray[np.float32]]  # further decoder inputs (speaker embedding)
+    durations: NDArray[np.float32]  # frames per phoneme id
+    hop: int  # audio samples per frame
 
 
 class StreamingModel:
@@ -34,12 +45,12 @@ class StreamingModel:
         self, model_path: Path, backend: str, options: BackendOptions, cache_dir: Path | None = None
     ) -> None:
         split = split_voice(model_path, cache_dir)
-        self.front: Graph = load_graph(backend, split.front, options)
+        self.front_graph: Graph = load_graph(backend, split.front, options)
         self.decoder: Graph = load_graph(backend, split.decoder, options)
         self._model_path = model_path
         self._decoder_inputs = split.decoder_inputs
         self._takes_speaker = check_model_io(
-            model_path, self.front.inputs, [*self.front.outputs, "output"]
+            model_path, self.front_graph.inputs, [*self.front_graph.outputs, "output"]
         )
         self._hop: int | None = None
 
@@ -57,32 +68,37 @@ class StreamingModel:
         out: NDArray[np.float32] = self.decoder.run(feed)[0]
         return out.reshape(-1)
 
+    def front(
+        self, ids: NDArray[np.int64], scales: NDArray[np.float32], speaker_id: int | None
+    ) -> Front:
+        """Run the front graph once for a sentence."""
+        feed = model_inputs(ids, scales, speaker_id, self._takes_speaker, self._model_path)
+        outputs = self.front_graph.run(feed)
+        # Copies: the runtime's buffers are reused, and these outlive the next call.
+        z = np.array(outputs[0], dtype=np.float32)
+        extra = [np.array(o, dtype=np.float32) for o in outputs[1 : len(self._decoder_inputs)]]
+        durations = np.array(outputs[len(self._decoder_inputs)], dtype=np.float32).reshape(-1)
+        hop = self._samples_per_frame(z, extra)
+        return Front(z, extra, durations, hop)
+
+    def decode(self, front: Front) -> NDArray[np.float32]:
+        """The whole sentence's waveform (a view: copy to keep)."""
+        return self._decode(front.z, front.extra)
+
     def chunks(
-        self,
-        ids: NDArray[np.int64],
-        scales: NDArray[np.float32],
-        speaker_id: int | None,
-        *,
-        first_samples: int,
-        context: int = DEFAULT_CONTEXT_FRAMES,
+        self, front: Front, *, first_samples: int, context: int = DEFAULT_CONTEXT_FRAMES
     ) -> Iterator[NDArray[np.float32]]:
-        """Yield the raw waveform of one sentence window by window (views: copy to keep).
+        """Yield the sentence's waveform window by window (views: copy to keep).
 
         The first window holds about ``first_samples`` samples (whole frames).
         """
         if first_samples < 1:
             raise ValueError(f"first_samples must be at least 1, got {first_samples!r}")
-        feed = model_inputs(ids, scales, speaker_id, self._takes_speaker, self._model_path)
-        outputs = self.front.run(feed)
-        # Copies: the front's buffers may be reused, and these live across decoder calls.
-        z = np.array(outputs[0], dtype=np.float32)
-        extra = [np.array(o, dtype=np.float32) for o in outputs[1 : len(self._decoder_inputs)]]
-        frames = z.shape[2]
-        hop = self._samples_per_frame(z, extra)
+        frames, hop = front.z.shape[2], front.hop
         start, size = 0, max(1, -(-first_samples // hop))
         while start < frames:
             stop = min(frames, start + size)
             left, right = max(0, start - context), min(frames, stop + context)
-            audio = self._decode(z[:, :, left:right], extra)
+            audio = self._decode(front.z[:, :, left:right], front.extra)
             yield audio[(start - left) * hop : (stop - left) * hop]
             start, size = stop, min(MAX_WINDOW_FRAMES, size * 4)

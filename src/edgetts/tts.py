@@ -19,8 +19,9 @@ from .backends import Backend, BackendOptions, load_backend
 from .config import SynthesisConfig
 from .phonemize import Sentence, phonemize
 from .ssml import Segment, is_ssml, parse_ssml
-from .streaming import StreamingModel
+from .streaming import Front, StreamingModel
 from .text import check_text
+from .timestamps import WordTime, word_times
 from .voice import Voice
 
 __all__ = ["EdgeTTS"]
@@ -78,35 +79,71 @@ class EdgeTTS:
             _LOGGER.warning("voice %s skipped unknown phonemes %s", self.voice.name, mapped.missing)
         return mapped.ids[np.newaxis, :]
 
-    def synthesize_sentence(self, sentence: Sentence, config: SynthesisConfig) -> Audio:
-        """Run one sentence through the model and post-process it."""
-        ids = self._ids(sentence)
+    def _split_model(self) -> StreamingModel:
+        if self._streaming is None:  # made on first use: splitting costs a second or so
+            self._streaming = StreamingModel(
+                self.voice.model_path, self.backend.name, self._options
+            )
+        return self._streaming
+
+    def _front(
+        self, sentence: Sentence, config: SynthesisConfig
+    ) -> tuple[Front, tuple[WordTime, ...]]:
+        """The split model's front pass for ``sentence``, and its word timings."""
+        model = self._split_model()
         scales = np.array(config.scales(self.voice.config), dtype=np.float32)
         with self._lock:
-            raw = self.backend.infer(ids, scales, config.speaker_id)
-            # The backend's buffer is reused by the next call: this is the copy.
+            front = model.front(self._ids(sentence), scales, config.speaker_id)
+        words = word_times(
+            sentence.text,
+            sentence.phonemes,
+            self.voice.id_mapper.ids_per_phoneme(sentence.phonemes),
+            front.durations,
+            front.hop / self.sample_rate,
+        )
+        return front, tuple(words)
+
+    def synthesize_sentence(
+        self, sentence: Sentence, config: SynthesisConfig, *, timestamps: bool = False
+    ) -> Audio:
+        """Run one sentence through the model and post-process it.
+
+        With ``timestamps`` the split model runs instead of the whole graph (the
+        same audio, plus the durations that give ``Audio.words``).
+        """
+        words: tuple[WordTime, ...] = ()
+        if timestamps:
+            front, words = self._front(sentence, config)
+        with self._lock:
+            if timestamps:
+                raw = self._split_model().decode(front)
+            else:
+                scales = np.array(config.scales(self.voice.config), dtype=np.float32)
+                raw = self.backend.infer(self._ids(sentence), scales, config.speaker_id)
+            # The runtime's buffer is reused by the next call: this is the copy.
             samples = _audio.normalize(raw, peak=config.normalize, volume=config.volume)
         rate = config.sample_rate or self.sample_rate
         if rate != self.sample_rate:
             # The interpolation filter can overshoot: clip back into [-1, 1].
             samples = _audio.resample(samples, self.sample_rate, rate)
             _audio.normalize(samples, peak=False, out=samples)
-        return Audio(samples, rate)
+        return Audio(samples, rate, words)
 
     def _stream_sentence(
         self, sentence: Sentence, config: SynthesisConfig, chunk_ms: float
     ) -> Iterator[Audio]:
-        if self._streaming is None:
-            self._streaming = StreamingModel(
-                self.voice.model_path, self.backend.name, self._options
-            )
-        ids = self._ids(sentence)
-        scales = np.array(config.scales(self.voice.config), dtype=np.float32)
+        """Windows of one sentence; the first carries the sentence's word timings."""
+        front, words = self._front(sentence, config)
         first = round(chunk_ms / 1000 * self.sample_rate)
-        with self._lock:
-            for raw in self._streaming.chunks(ids, scales, config.speaker_id, first_samples=first):
+        windows = self._split_model().chunks(front, first_samples=first)
+        while True:
+            with self._lock:  # held per window, never across a yield
+                raw = next(windows, None)
+                if raw is None:
+                    return
                 samples = _audio.normalize(raw, peak=False, volume=config.volume)
-                yield Audio(samples, self.sample_rate)
+            yield Audio(samples, self.sample_rate, words)
+            words = ()
 
     def stream(
         self,
@@ -120,6 +157,7 @@ class EdgeTTS:
         volume: float = 1.0,
         ssml: bool | None = None,
         chunk_ms: float | None = None,
+        timestamps: bool = False,
     ) -> Iterator[Audio]:
         """Yield one :class:`Audio` per sentence as soon as it is synthesised.
 
@@ -135,6 +173,10 @@ class EdgeTTS:
         normalised (the peak is unknown until the sentence ends): they carry
         the model's own level times ``volume``, clipped to [-1, 1], and come at
         the voice's sample rate.
+
+        With ``timestamps`` each sentence's :attr:`Audio.words` holds its word
+        timings (with ``chunk_ms``, on the sentence's first chunk); they are
+        also always filled in when ``chunk_ms`` is given.
         """
         check_text(text)
         config = SynthesisConfig(
@@ -160,10 +202,14 @@ class EdgeTTS:
                 )
         use_ssml = is_ssml(text) if ssml is None else ssml
         segments = parse_ssml(text) if use_ssml else [Segment("text", text)]
-        return self._render(segments, config, chunk_ms)
+        return self._render(segments, config, chunk_ms, timestamps)
 
     def _render(
-        self, segments: list[Segment], config: SynthesisConfig, chunk_ms: float | None
+        self,
+        segments: list[Segment],
+        config: SynthesisConfig,
+        chunk_ms: float | None,
+        timestamps: bool,
     ) -> Iterator[Audio]:
         rate = config.sample_rate or self.sample_rate
         for segment in segments:
@@ -180,7 +226,7 @@ class EdgeTTS:
                 sentences = self._sentences(segment.text)
             for sentence in sentences:
                 if chunk_ms is None:
-                    yield self.synthesize_sentence(sentence, segment_config)
+                    yield self.synthesize_sentence(sentence, segment_config, timestamps=timestamps)
                 else:
                     yield from self._stream_sentence(sentence, segment_config, chunk_ms)
 
@@ -196,6 +242,7 @@ class EdgeTTS:
         volume: float = 1.0,
         sentence_silence: float = 0.0,
         ssml: bool | None = None,
+        timestamps: bool = False,
     ) -> Audio:
         """Synthesise all of ``text`` into one :class:`Audio`.
 
@@ -214,16 +261,22 @@ class EdgeTTS:
             sample_rate=sample_rate,
             volume=volume,
             ssml=ssml,
+            timestamps=timestamps,
         )
         rate = sample_rate or self.sample_rate
         gap = _audio.silence(config.sentence_silence, rate)
         parts: list[np.ndarray] = []
+        words: list[WordTime] = []
+        offset = 0
         for chunk in chunks:
             if parts and len(gap):
                 parts.append(gap)
+                offset += len(gap)
+            words += [w.shifted(offset / rate) for w in chunk.words]
             parts.append(chunk.samples)
+            offset += len(chunk.samples)
         samples = np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)
-        return Audio(samples, rate)
+        return Audio(samples, rate, tuple(words))
 
     def __repr__(self) -> str:
         return f"EdgeTTS(voice={self.voice.name!r}, backend={self.backend.name!r})"

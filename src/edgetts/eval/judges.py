@@ -56,17 +56,28 @@ class WhisperJudge:
             str(self.model_dir), device="cpu", compute_type="int8", cpu_threads=threads
         )
 
-    def transcribe(self, samples: NDArray[np.float32], sample_rate: int) -> str:
+    def _segments(self, samples: NDArray[np.float32], sample_rate: int, words: bool) -> list[Any]:
         segments, _ = self._model.transcribe(
             to_judge_rate(samples, sample_rate),
             language="en",
             beam_size=1,
             temperature=0.0,
             condition_on_previous_text=False,
-            without_timestamps=True,
+            without_timestamps=not words,
+            word_timestamps=words,
             vad_filter=False,
         )
-        return " ".join(s.text.strip() for s in segments).strip()
+        return list(segments)
+
+    def transcribe(self, samples: NDArray[np.float32], sample_rate: int) -> str:
+        return " ".join(s.text.strip() for s in self._segments(samples, sample_rate, False)).strip()
+
+    def word_times(
+        self, samples: NDArray[np.float32], sample_rate: int
+    ) -> list[tuple[str, float, float]]:
+        """The words whisper hears, with its own start and end times in seconds."""
+        segments = self._segments(samples, sample_rate, True)
+        return [(w.word.strip(), w.start, w.end) for s in segments for w in s.words or ()]
 
 
 @dataclass(frozen=True)
