@@ -85,14 +85,20 @@ class EngineRun:
 
 
 def _edgetts_engine(
-    variant: str, model: Path, backend: str, threads: int | None, device: str
+    variant: str,
+    model: Path,
+    backend: str,
+    *,
+    threads: int | None,
+    device: str,
+    chunk_ms: float | None,
 ) -> Engine:
     from .tts import EdgeTTS
 
     tts = EdgeTTS(model, backend=backend, threads=threads, device=device)
 
     def stream(text: str) -> Iterator[NDArray[np.float32]]:
-        return (chunk.samples for chunk in tts.stream(text))
+        return (chunk.samples for chunk in tts.stream(text, chunk_ms=chunk_ms))
 
     def deterministic(text: str) -> NDArray[np.float32]:
         return tts.speak(text, noise_scale=0.0, noise_w=0.0).samples
@@ -135,6 +141,7 @@ def load_engines(
     *,
     threads: int | None = None,
     device: str = "cpu",
+    chunk_ms: float | None = None,
     include_peer: bool = True,
 ) -> list[Engine]:
     """piper-tts (when installed) first, then every variant on every backend."""
@@ -144,7 +151,15 @@ def load_engines(
     for variant, model in variants.items():
         for backend in backends:
             makers.append(
-                functools.partial(_edgetts_engine, variant, model, backend, threads, device)
+                functools.partial(
+                    _edgetts_engine,
+                    variant,
+                    model,
+                    backend,
+                    threads=threads,
+                    device=device,
+                    chunk_ms=chunk_ms,
+                )
             )
     engines = []
     for make in makers:

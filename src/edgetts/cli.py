@@ -157,6 +157,7 @@ def _bench(args: argparse.Namespace) -> int:
         variants=args.variants,
         backends=args.backends,
         device=args.device,
+        chunk_ms=args.chunk_ms,
         judges=judges,
         threads=args.threads,
         include_peer=not args.no_peer,
@@ -221,6 +222,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     bench.add_argument("--threads", type=int, default=None)
     bench.add_argument("--device", default="cpu", help="cpu, or cuda (onnxruntime-gpu)")
+    bench.add_argument(
+        "--chunk-ms", type=float, default=None, help="stream inside sentences (first audio)"
+    )
     bench.add_argument("--no-peer", action="store_true", help="leave piper-tts out")
     bench.add_argument("--json", type=Path, default=None)
     bench.add_argument("--markdown", type=Path, default=None)

@@ -59,6 +59,7 @@ def run_bench(
     judges: Sequence[str] = JUDGES,
     threads: int | None = None,
     device: str = "cpu",
+    chunk_ms: float | None = None,
     include_peer: bool = True,
 ) -> dict[str, Any]:
     """Run the benchmark and return the JSON payload."""
@@ -79,6 +80,7 @@ def run_bench(
         backends,
         threads=threads,
         device=device,
+        chunk_ms=chunk_ms,
         include_peer=include_peer,
     )
     steps = (
@@ -115,6 +117,7 @@ def run_bench(
         records.append(record)
     info = system_info()
     info.update(
+        chunk_ms=chunk_ms,
         device=device,
         threads=threads if threads is not None else "runtime default",
         peak_rss_mb=peak_rss_mb(),
@@ -141,7 +144,9 @@ def to_markdown(payload: dict[str, Any]) -> str:
     lines = [
         f"Voice {payload['voice']}, {len(payload['sentences'])} sentences; reference "
         f"{payload['reference']}. Machine: {info['cpu']} ({info['usable_cores']} usable cores), "
-        f"GPU: {info['gpu'] or 'none'}, device: {info['device']}, threads: {info['threads']}.",
+        f"GPU: {info['gpu'] or 'none'}, device: {info['device']}, threads: {info['threads']}, "
+        f"in-sentence streaming: "
+        f"{'chunk_ms=' + format(info['chunk_ms'], 'g') if info.get('chunk_ms') else 'off'}.",
         f"Versions: {', '.join(f'{k} {v}' for k, v in info['versions'].items() if v)}; "
         f"commit {info['git_commit']}.",
         "",
