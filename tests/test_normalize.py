@@ -47,7 +47,8 @@ GOLDEN = [
     ("date", "03/15/2026", "March fifteenth, twenty twenty six"),
     ("date", "May 2nd, 2024", "May second, twenty twenty four"),
     ("date", "2024-05-02", "May second, twenty twenty four"),
-    ("date", "13/45/2024", "thirteen/forty five/twenty twenty four"),
+    ("date", "13/45/2024", "thirteen slash forty five slash twenty twenty four"),
+    ("date", "4/1/85", "April first, nineteen eighty five"),
     ("phone", "Call 555 0199", "Call five five five, zero one nine nine"),
     ("phone", "(555) 123-4567", "five five five, one two three, four five six seven"),
     ("code", "PIN 0042", "Pin zero zero four two"),
@@ -79,6 +80,24 @@ GOLDEN = [
     ("acronym", "the FAQ and the WHO", "the ef eh cue and the double-you aitch oh"),
     ("acronym", "NASA and NATO", "Nasa and Nato"),
     ("acronym", "the FBI at 5 PM", "the FBI at five PM"),
+    ("phone", "Call 555-1234.", "Call five five five, one two three four."),
+    ("phone", "555.123.4567", "five five five, one two three, four five six seven"),
+    ("not a phone", "at -122.4194", "at minus one hundred twenty two point four one nine four"),
+    ("place", "He lives on Oak St. The house", "He lives on Oak Street. The house"),
+    ("title", "Ask your Dr. about it", "Ask your Doctor about it"),
+    ("title", "Visit St. Mary's.", "Visit Saint Mary's."),
+    ("place", "on Main St.", "on Main Street."),
+    ("time", "at 12 pm. Don't", "at noon. Don't"),
+    ("time", "at 17:00", "at seventeen hundred"),
+    ("initials", "Plan B. We won.", "Plan B. We won."),
+    ("untouched", "Yes, I am.", "Yes, I am."),
+    ("untouched", "a 5G phone", "a 5G phone"),
+    ("title", "Top 10 Ms. Universe", "Top ten Miz Universe"),
+    ("decade", "the 1900s", "the nineteen hundreds"),
+    ("year range", "1990-1995", "nineteen ninety to nineteen ninety five"),
+    ("cardinal", "We track 10,000 users", "We track ten thousand users"),
+    ("fraction", "3/1", "three over one"),
+    ("fraction", "½ cup", "one half cup"),
     ("untouched", "Nothing to change here.", "Nothing to change here."),
 ]
 
@@ -134,7 +153,7 @@ def test_only_english_voices_are_normalised() -> None:
 def test_any_text_normalises_and_phonemizes(text: str) -> None:
     start = time.perf_counter()
     spoken = normalize_text(text)
-    assert time.perf_counter() - start < 0.5
+    assert time.perf_counter() - start < 2.0  # generous: a loaded 2-core machine
     assert isinstance(spoken, str)
     list(phonemize(text))
 
@@ -144,8 +163,16 @@ def test_any_text_normalises_and_phonemizes(text: str) -> None:
 def test_number_soup_expands_digits_in_bounded_time(text: str) -> None:
     start = time.perf_counter()
     spoken = normalize_text(text)
-    assert time.perf_counter() - start < 0.5
+    assert time.perf_counter() - start < 2.0
     assert len(spoken) <= 40 * len(text) + 10  # never blows up
+
+
+def test_long_digit_runs_are_linear_and_never_overflow() -> None:
+    for run in ("7" * 5000, "1.5" + "0" * 5000, "$" + "9" * 5000, "1" * 4500 + " km"):
+        start = time.perf_counter()
+        spoken = normalize_text(f"Code {run} ends.")
+        assert time.perf_counter() - start < 1.0
+        assert spoken.startswith("Code")
 
 
 def test_a_megabyte_normalises_in_bounded_time() -> None:

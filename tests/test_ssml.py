@@ -144,6 +144,11 @@ def test_ssml_flag_overrides_detection(tiny: EdgeTTS) -> None:
     assert tiny.speak("<speak>x</speak>", ssml=False).duration > 0  # read as text
 
 
+def test_prosody_beyond_the_speed_range_fails_before_any_audio(tiny: EdgeTTS) -> None:
+    with pytest.raises(ValueError, match=r"speed must be within \[0.1, 10.0\]"):
+        tiny.stream('<speak>a <prosody rate="x-slow">b</prosody></speak>', speed=0.15)
+
+
 def test_malformed_ssml_fails_before_any_audio(tiny: EdgeTTS) -> None:
     with pytest.raises(ValueError, match="malformed SSML"):
         tiny.stream("<speak>Hello")

@@ -31,7 +31,7 @@ def test_fused_words_share_the_spoken_stretch_by_letters() -> None:
     assert all(a.end == pytest.approx(b.start) for a, b in itertools.pairwise(words))
 
 
-def test_unknown_phonemes_take_no_time() -> None:
+def test_unknown_phonemes_add_no_time() -> None:
     durations = np.array([0, 0, 4, 4, 0], dtype=np.float32)
     words = word_times("x y", ["x", "Ω"], [2, 0], durations, 1.0)
     # One spoken word for two text words: they share it by letters.
@@ -93,11 +93,16 @@ def test_word_starts_agree_with_whisper(joe_ort: EdgeTTS) -> None:
     assert float(np.median(errors)) < 0.1
 
 
-def test_cli_raw_needs_a_voice_that_can_stream(
-    tiny_voice: Path, capsys: pytest.CaptureFixture[str]
+def test_cli_raw_pcm_streams_sentences(
+    tiny_voice: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    sink = io.BytesIO()
+    monkeypatch.setattr("sys.stdout", io.TextIOWrapper(sink))
     args = ["speak", "Hello.", "--raw", "-", "--voice", str(tiny_voice), "--backend", "onnxruntime"]
-    assert main(args) == 2  # --raw streams in 100 ms chunks by default
+    assert main(args) == 0
+    expected = EdgeTTS(tiny_voice, backend="onnxruntime").speak("Hello.").to_int16()
+    assert np.array_equal(np.frombuffer(sink.getvalue(), dtype="<i2"), expected)
+    assert main([*args, "--chunk-ms", "100"]) == 2  # in-sentence streaming needs a Piper graph
     assert "cannot be split for streaming" in capsys.readouterr().err
 
 

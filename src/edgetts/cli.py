@@ -40,7 +40,6 @@ def _speak(args: argparse.Namespace) -> int:
     text = check_text(_read_text(args.text))
     tts = EdgeTTS(args.voice, backend=args.backend, threads=args.threads)
     rate = args.sample_rate or tts.sample_rate
-    chunk_ms = args.chunk_ms if args.chunk_ms is not None else (100.0 if args.raw else None)
     chunks = tts.stream(
         text,
         speed=args.speed,
@@ -48,7 +47,7 @@ def _speak(args: argparse.Namespace) -> int:
         noise_w=args.noise_w,
         speaker_id=args.speaker,
         sample_rate=args.sample_rate,
-        chunk_ms=chunk_ms,
+        chunk_ms=args.chunk_ms,
         timestamps=args.timestamps is not None,
     )
     words: list[WordTime] = []
@@ -183,7 +182,7 @@ def _parser() -> argparse.ArgumentParser:
         "--chunk-ms",
         type=float,
         default=None,
-        help="stream inside sentences, first chunk this long (default with --raw: 100)",
+        help="stream inside sentences, first chunk this long",
     )
     speak.add_argument(
         "--timestamps", type=Path, default=None, help="also write word timings: .json, .srt or .vtt"

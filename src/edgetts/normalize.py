@@ -52,16 +52,16 @@ _UNITS = {
     "mi": ("mile", "miles"),
     "l": ("liter", "liters"),
     "ml": ("milliliter", "milliliters"),
-    "kb": ("kilobyte", "kilobytes"),
-    "mb": ("megabyte", "megabytes"),
-    "gb": ("gigabyte", "gigabytes"),
-    "tb": ("terabyte", "terabytes"),
+    "KB": ("kilobyte", "kilobytes"),
+    "MB": ("megabyte", "megabytes"),
+    "GB": ("gigabyte", "gigabytes"),
+    "TB": ("terabyte", "terabytes"),
     "ms": ("millisecond", "milliseconds"),
-    "hz": ("hertz", "hertz"),
-    "khz": ("kilohertz", "kilohertz"),
-    "ghz": ("gigahertz", "gigahertz"),
-    "°f": ("degree Fahrenheit", "degrees Fahrenheit"),
-    "°c": ("degree Celsius", "degrees Celsius"),
+    "Hz": ("hertz", "hertz"),
+    "kHz": ("kilohertz", "kilohertz"),
+    "GHz": ("gigahertz", "gigahertz"),
+    "°F": ("degree Fahrenheit", "degrees Fahrenheit"),
+    "°C": ("degree Celsius", "degrees Celsius"),
     "°": ("degree", "degrees"),
     "¢": ("cent", "cents"),
     "%": ("percent", "percent"),
@@ -91,8 +91,46 @@ _ABBREVIATIONS = {
     "i.e": "that is",
     "a.m": "AM",
     "p.m": "PM",
-    "am": "AM",
-    "pm": "PM",
+}
+_SENTENCE_STARTERS = {
+    "The",
+    "A",
+    "An",
+    "I",
+    "It",
+    "He",
+    "She",
+    "We",
+    "They",
+    "You",
+    "This",
+    "That",
+    "These",
+    "Those",
+    "There",
+    "Then",
+    "But",
+    "And",
+    "So",
+    "In",
+    "On",
+    "At",
+    "If",
+    "When",
+    "My",
+    "Our",
+    "Your",
+    "His",
+    "Her",
+    "Their",
+    "Its",
+    "What",
+    "Why",
+    "How",
+    "Where",
+    "Yes",
+    "No",
+    "Please",
 }
 _SENTENCE_FINAL = {"etc", "a.m", "p.m", "am", "pm", "jr", "sr", "ave", "blvd", "rd"}
 # Words after which a number is an identifier read in digit groups ("room one oh one").
@@ -105,9 +143,7 @@ _IDENTIFIER_WORDS = {
     "apt",
     "platform",
     "bus",
-    "train",
     "route",
-    "track",
     "extension",
     "ext",
 }
@@ -139,7 +175,15 @@ _YEAR_CUES = {
 _FRACTIONS = {2: ("half", "halves"), 4: ("quarter", "quarters")}
 # Typography first (so the rules see plain ASCII punctuation), operators last
 # (so "@" is still there for e-mail addresses and "#" for numbers).
-_TYPOGRAPHY = {"…": "... ", "—": ", ", "“": '"', "”": '"', "‘": "'", "’": "'"}
+_TYPOGRAPHY = {
+    "⁄": "/",  # NFKC turns ½ into 1⁄2
+    "…": "... ",
+    "—": ", ",
+    "“": '"',
+    "”": '"',
+    "‘": "'",
+    "’": "'",
+}
 _OPERATORS = {
     "&": " and ",
     "+": " plus ",
@@ -276,8 +320,11 @@ def _time(m: Match) -> str:
     hours, minutes = int(m["h"]), int(m["min"] or 0)
     written = m["ampm"] or m["ampm2"] or ""
     suffix = written.lower().replace(".", "").replace(" ", "")
+    stop = "." if written.endswith(".") and m["end"] is not None else ""
     if hours == 12 and minutes == 0 and suffix in ("pm", "am"):
-        return "noon" if suffix == "pm" else "midnight"
+        return ("noon" if suffix == "pm" else "midnight") + stop
+    if hours > 12 and minutes == 0 and not suffix:
+        return f"{cardinal(hours)} hundred"  # 17:00 -> seventeen hundred
     if minutes == 0:
         spoken = cardinal(hours) if suffix or not m["min"] else f"{cardinal(hours)} o'clock"
     elif minutes < 10:
@@ -287,7 +334,6 @@ def _time(m: Match) -> str:
     if not suffix:
         return spoken
     # "p.m." may also have ended the sentence: keep a full stop where one was.
-    stop = "." if written.endswith(".") and m["end"] is not None else ""
     return f"{spoken} {'AM' if suffix == 'am' else 'PM'}{stop}"
 
 
@@ -299,8 +345,11 @@ def _date(month: int, day: int, year_: int | None) -> str | None:
 
 
 def _us_date(m: Match) -> str:
-    y = int(m["y"]) if len(m["y"]) == 4 else 2000 + int(m["y"])
-    return _date(int(m["m"]), int(m["d"]), y) or m[0]
+    y = int(m["y"])
+    if len(m["y"]) == 2:
+        y += 2000 if y < 50 else 1900  # 4/1/85 -> 1985, 4/1/25 -> 2025
+    spoken = _date(int(m["m"]), int(m["d"]), y)
+    return spoken or f"{cardinal(int(m['m']))} slash {cardinal(int(m['d']))} slash {year(y)}"
 
 
 def _iso_date(m: Match) -> str:
@@ -325,7 +374,7 @@ def _version(m: Match) -> str:
 
 def _fraction(m: Match) -> str:
     num, den = int(m["num"]), int(m["den"])
-    if den == 0 or den > 16 or num > 99:
+    if den <= 1 or den > 16 or num > 99:
         return f"{cardinal(num)} over {cardinal(den)}"
     name = _FRACTIONS.get(den, (ordinal(den), ordinal(den) + "s"))
     return f"{cardinal(num)} {_plural(num, name)}"
@@ -341,11 +390,14 @@ def _decimal(text: str) -> str:
 def _with_unit(m: Match) -> str:
     number = m["num"]
     value = float(number.replace(",", ""))
-    return f"{_decimal(number)} {_plural(value, _UNITS[m['unit'].lower()])}"
+    return f"{_decimal(number)} {_plural(value, _UNITS[m['unit']])}"
 
 
 def _range(m: Match) -> str:
-    return f"{m['a']} to {m['b']}"
+    a, b = m["a"], m["b"]
+    if all(len(x) == 4 and 1100 <= int(x) <= 2099 for x in (a, b)):
+        return f"{year(int(a))} to {year(int(b))}"  # 1990-1995
+    return f"{a} to {b}"
 
 
 def _ordinal(m: Match) -> str:
@@ -353,7 +405,7 @@ def _ordinal(m: Match) -> str:
 
 
 def _decade(m: Match) -> str:
-    spoken = year(int(m["y"])) if int(m["y"]) % 100 else cardinal(int(m["y"]))
+    spoken = year(int(m["y"]))
     *head, last = spoken.split()
     plural = last[:-1] + "ies" if last.endswith("y") else last + "s"
     return " ".join([*head, plural])
@@ -361,7 +413,7 @@ def _decade(m: Match) -> str:
 
 def _number_in_context(m: Match) -> str:
     text, before = m["n"], (m["before"] or "").lower()
-    if before in _IDENTIFIER_WORDS:
+    if before in _IDENTIFIER_WORDS and "," not in text and len(text) <= 4:
         return f"{m['before']} {_identifier(text)}"
     value = _int(text)
     prefix = f"{m['before']} " if m["before"] else ""
@@ -375,17 +427,26 @@ def _number_in_context(m: Match) -> str:
     return prefix + cardinal(value)
 
 
+def _starts_sentence(word: str | None) -> bool:
+    """Whether ``word`` after a dot looks like a new sentence rather than a name."""
+    return word is None or word in _SENTENCE_STARTERS
+
+
 def _abbreviation(m: Match) -> str:
-    key = m["abbr"].lower()
+    key, prev, following = m["abbr"].lower(), m["prev"] or "", m["next"]
+    next_is_name = following is not None and following[0].isupper()
     if key in _TITLE_OR_PLACE:
         title, place = _TITLE_OR_PLACE[key]
-        # "Dr. Smith", "St. Mary's": a name follows; "Elm Dr.", "Main St.": a name precedes.
-        follows_name = bool(m["next"]) and m["next"][0].isupper()
-        spoken = title if follows_name else place
-        return (m["prev"] or "") + spoken
+        # "Dr. Smith", "Visit St. Mary's": a name follows; "Elm Dr.", "on Oak St. The":
+        # a name precedes, and a capital after it starts a new sentence.
+        if next_is_name and not _starts_sentence(following):
+            return prev + title
+        if prev[:1].isupper():
+            return prev + place + ("." if _starts_sentence(following) or next_is_name else "")
+        return prev + (title if key == "dr" else place) + ("." if following is None else "")
     # An abbreviation's dot can also end the sentence; keep it where one ends.
-    ends = m["next"] is None or (m["next"][0].isupper() and key in _SENTENCE_FINAL)
-    return (m["prev"] or "") + _ABBREVIATIONS[key] + ("." if ends else "")
+    ends = following is None or (next_is_name and key in _SENTENCE_FINAL)
+    return prev + _ABBREVIATIONS[key] + ("." if ends else "")
 
 
 def _url(m: Match) -> str:
@@ -400,6 +461,8 @@ def _email(m: Match) -> str:
 
 
 def _initials(m: Match) -> str:
+    if m[0].count(".") == 1 and _starts_sentence(m.string[m.end() :].split(maxsplit=1)[0]):
+        return m[0]  # "Plan B. We won.": a sentence ends here
     return m[0].replace(".", "")
 
 
@@ -418,7 +481,9 @@ def _rule(name: str, pattern: str, spoken: Callable[[Match], str], flags: int = 
     return Rule(name, re.compile(pattern, flags), spoken)
 
 
-_NUM = r"\d{1,3}(?:,\d{3})+|\d+"
+# Bounded digit runs keep the regexes linear and the ints small; longer runs are
+# left to espeak-ng, which reads them digit by digit.
+_NUM = r"\d{1,3}(?:,\d{3})+|\d{1,15}"
 # Longest first; letters-only units must end at a word boundary ("5 min", not "5 minutes").
 _UNIT_KEYS = "|".join(
     re.escape(u) + (r"\b" if u[-1].isalpha() else "") for u in sorted(_UNITS, key=len, reverse=True)
@@ -448,24 +513,28 @@ RULES: tuple[Rule, ...] = (
         rf"\b(?P<month>{'|'.join(MONTHS)})\s+(?P<d>\d{{1,2}})(?:st|nd|rd|th)?\b(?:,\s*(?P<y>\d{{4}})\b)?",
         _month_day,
     ),
-    _rule("phone", r"(?<![\d.,])(?:\(\d{3}\)\s?|\d{3}[-. ])?\d{3}[-. ]\d{4}(?![\d.,])", _phone),
-    _rule("version", r"\b\d+(?:\.\d+){2,}\b", _version),
+    _rule(
+        "phone",
+        r"(?<![\d.,-])(?:\(\d{3}\)\s?\d{3}[- ]|\d{3}(?P<sep>[-. ])\d{3}(?P=sep)|\d{3}[- ])\d{4}"
+        r"(?!\d|[.,]\d)",
+        _phone,
+    ),
+    _rule("version", r"\b\d{1,6}(?:\.\d{1,6}){2,}\b", _version),
     _rule("decade", r"\b(?P<y>1[1-9]\d0|20[0-9]0)'?s\b", _decade),
     _rule("fraction", r"(?<![\d/])(?P<num>\d{1,2})/(?P<den>\d{1,2})(?![\d/])", _fraction),
     _rule("range", rf"(?P<a>\b(?:{_NUM}))\s?[-–]\s?(?P<b>(?:{_NUM})\b)", _range),
     _rule(
         "unit",
-        rf"(?P<num>-?(?:{_NUM})(?:\.\d+)?)\s?(?P<unit>{_UNIT_KEYS})",
+        rf"(?<![\d.,])(?P<num>-?(?:{_NUM})(?:\.\d{{1,15}})?)\s?(?P<unit>{_UNIT_KEYS})",
         _with_unit,
-        re.IGNORECASE,
     ),
     _rule("ordinal", rf"\b(?P<n>{_NUM})(?:st|nd|rd|th)\b", _ordinal, re.IGNORECASE),
     _rule("negative", rf"(?<![\w-])-(?P<n>(?:{_NUM})(?:\.\d+)?)", _negative),
-    _rule("decimal", r"\b\d+\.\d+\b", lambda m: _decimal(m[0])),
-    _rule("initials", r"\b(?:[A-Z]\.\s?){2,}(?=\s|$)|\b[A-Z]\.(?=\s+[A-Z])", _initials),
+    _rule("decimal", r"\b\d{1,15}\.\d{1,15}\b", lambda m: _decimal(m[0])),
+    _rule("initials", r"\b(?:[A-Z]\.\s?){2,}(?=\s|$)|\b[A-Z]\.(?=\s+[A-Z][a-z]+\b)", _initials),
     _rule(
         "abbreviation",
-        rf"(?P<prev>\b[A-Za-z']+\s+)?\b(?P<abbr>{_ABBR_KEYS})\.(?=\s+(?P<next>\w)|\s*$|[\s,;:!?])",
+        rf"(?P<prev>\b[A-Za-z']+\s+)?\b(?P<abbr>{_ABBR_KEYS})\.(?=\s+(?P<next>[\w']+)|\s*$|[\s,;:!?])",
         _abbreviation,
         re.IGNORECASE,
     ),

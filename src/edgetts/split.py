@@ -92,6 +92,8 @@ def _build(model_path: Path, folder: Path) -> None:
         extract_model(str(model_path), str(staging / "decoder.onnx"), decoder_inputs, ["output"])
         names = {"decoder_inputs": decoder_inputs, "durations": durations}
         (staging / "split.json").write_text(json.dumps(names), encoding="utf-8")
+        if folder.exists() and not (folder / "split.json").is_file():
+            shutil.rmtree(folder)  # an unfinished copy left by a crash
         try:
             os.replace(staging, folder)  # atomic: the pair appears whole or not at all
         except OSError:

@@ -3,8 +3,9 @@
 The front graph (text encoder, duration predictor, flow) runs once per
 sentence; the decoder, purely convolutional, then runs on windows of ``z``
 with ``context`` frames of overlap on each side that are decoded and thrown
-away, so each window's audio equals the whole-sentence decode there (measured
-on the real voice: 66 dB SNR with 8 frames of context, 132 dB with 16). The
+away, so each window's audio matches the whole-sentence decode there (measured
+on the real voice: 61 dB SNR or better with the default 8 frames of context,
+about 130 dB with 16). The
 first window is small for a quick first sound; later ones grow fourfold so
 the overlap costs little in total.
 """
@@ -58,6 +59,8 @@ class StreamingModel:
         """The decoder's total upsampling, probed once on a few frames of real ``z``."""
         if self._hop is None:
             frames = min(4, z.shape[2])
+            if frames == 0:
+                return 0  # nothing to decode; a later sentence probes
             self._hop = len(self._decode(z[:, :, :frames], extra)) // frames
         return self._hop
 
@@ -94,7 +97,7 @@ class StreamingModel:
         """
         if first_samples < 1:
             raise ValueError(f"first_samples must be at least 1, got {first_samples!r}")
-        frames, hop = front.z.shape[2], front.hop
+        frames, hop = front.z.shape[2], max(front.hop, 1)
         start, size = 0, max(1, -(-first_samples // hop))
         while start < frames:
             stop = min(frames, start + size)

@@ -76,6 +76,8 @@ def word_times(
 
 
 def _cues(words: Sequence[WordTime], max_words: int) -> Iterable[tuple[float, float, str]]:
+    if isinstance(max_words, bool) or not isinstance(max_words, int) or max_words < 1:
+        raise ValueError(f"max_words must be a positive int, got {max_words!r}")
     for i in range(0, len(words), max_words):
         group = words[i : i + max_words]
         yield group[0].start, group[-1].end, " ".join(w.word for w in group)

@@ -56,7 +56,8 @@ class EdgeTTS:
         )
         self.backend: Backend = load_backend(backend, self.voice.model_path, options)
         self._options = options
-        self._streaming: StreamingModel | None = None  # made on the first chunk_ms call
+        self._streaming: StreamingModel | None = None  # made on first use
+        self._streaming_lock = threading.Lock()
         self._lock = threading.Lock()
         _LOGGER.info("voice %s on backend %s", self.voice.name, self.backend.name)
 
@@ -80,11 +81,13 @@ class EdgeTTS:
         return mapped.ids[np.newaxis, :]
 
     def _split_model(self) -> StreamingModel:
-        if self._streaming is None:  # made on first use: splitting costs a second or so
-            self._streaming = StreamingModel(
-                self.voice.model_path, self.backend.name, self._options
-            )
-        return self._streaming
+        with self._streaming_lock:  # made once, on first use: splitting takes a second or so
+            if self._streaming is None:
+                split_cache = self._options.cache_dir / "split" if self._options.cache_dir else None
+                self._streaming = StreamingModel(
+                    self.voice.model_path, self.backend.name, self._options, split_cache
+                )
+            return self._streaming
 
     def _front(
         self, sentence: Sentence, config: SynthesisConfig
@@ -202,6 +205,8 @@ class EdgeTTS:
                 )
         use_ssml = is_ssml(text) if ssml is None else ssml
         segments = parse_ssml(text) if use_ssml else [Segment("text", text)]
+        for rate in {s.rate for s in segments if s.rate != 1.0}:
+            replace(config, speed=(config.speed or 1.0) * rate)  # validates before any audio
         return self._render(segments, config, chunk_ms, timestamps)
 
     def _render(

@@ -32,7 +32,9 @@ class WavWriter:
                 f"sample_format {sample_format!r} is not supported; "
                 f"use one of {list(SAMPLE_FORMATS)}"
             )
-        if isinstance(sample_rate, bool) or not isinstance(sample_rate, int) or sample_rate <= 0:
+        if isinstance(sample_rate, bool) or not isinstance(sample_rate, int):
+            raise TypeError(f"sample_rate must be an int, got {type(sample_rate).__name__}")
+        if sample_rate <= 0:
             raise ValueError(f"sample_rate must be a positive int, got {sample_rate!r}")
         self.path = Path(path)
         self.sample_rate = sample_rate

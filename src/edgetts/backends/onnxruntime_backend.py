@@ -53,6 +53,11 @@ class OnnxRuntimeGraph:
             self._session = ort.InferenceSession(str(model_path), so, providers=[provider])
         except Exception as exc:  # ORT raises its own pybind exception types
             raise ModelLoadError(f"model {model_path} cannot be loaded: {exc}") from exc
+        if self._session.get_providers()[0] != provider:  # ORT drops a provider that fails
+            raise BackendUnavailableError(
+                f"onnxruntime could not start {provider} for {model_path.name} "
+                f"(running {self._session.get_providers()}); refusing to fall back silently"
+            )
         self.path = model_path
         self.inputs = [i.name for i in self._session.get_inputs()]
         self.outputs = [o.name for o in self._session.get_outputs()]
