@@ -27,13 +27,15 @@ def split(joe_ort: EdgeTTS, tmp_path_factory: pytest.TempPathFactory):  # type: 
 
 
 @pytest.mark.slow
-def test_front_and_decoder_compose_to_the_whole_graph(joe_ort: EdgeTTS, split) -> None:  # type: ignore[no-untyped-def]
+def test_prior_flow_and_decoder_compose_to_the_whole_graph(joe_ort: EdgeTTS, split) -> None:  # type: ignore[no-untyped-def]
     ids = joe_ort._ids(joe_ort.phonemize(LONG)[0])
     feed = {"input": ids, "input_lengths": np.array([ids.shape[1]]), "scales": DETERMINISTIC}
-    front = load_graph("onnxruntime", split.front)
-    decoder = load_graph("onnxruntime", split.decoder)
-    z, durations = (np.array(a) for a in front.run(feed))
-    audio = decoder.run({split.decoder_inputs[0]: z})[0].reshape(-1)
+    prior, flow, decoder = (
+        load_graph("onnxruntime", p) for p in (split.prior, split.flow, split.decoder)
+    )
+    z_p, mask, durations = (np.array(a) for a in prior.run(feed))
+    z = np.array(flow.run({split.z_p: z_p, split.mask: mask})[0])
+    audio = decoder.run({split.z: z})[0].reshape(-1)
     whole = joe_ort.backend.infer(ids, DETERMINISTIC, None)
     np.testing.assert_array_equal(audio, whole)
     assert durations.shape == (1, 1, ids.shape[1])
@@ -85,7 +87,7 @@ def test_a_model_without_a_piper_decoder_cannot_stream(tiny_voice: Path, tmp_pat
 
 def test_split_cache_is_reused(joe_ort: EdgeTTS, tmp_path: Path) -> None:
     first = split_voice(joe_ort.voice.model_path, tmp_path)
-    stamp = first.front.stat().st_mtime_ns
+    stamp = first.prior.stat().st_mtime_ns
     again = split_voice(joe_ort.voice.model_path, tmp_path)
-    assert again == first and again.front.stat().st_mtime_ns == stamp
-    assert [p.name for p in tmp_path.iterdir()] == [first.front.parent.name]  # no staging left
+    assert again == first and again.prior.stat().st_mtime_ns == stamp
+    assert [p.name for p in tmp_path.iterdir()] == [first.prior.parent.name]  # no staging left

@@ -1,14 +1,16 @@
-"""Split a Piper voice into two graphs for streaming, by graph surgery alone.
+"""Split a Piper voice into three graphs for streaming, by graph surgery alone.
 
-``front``: phoneme ids, lengths, scales (and speaker) -> latent ``z`` (text
-encoder, duration predictor, flow) and the per-phoneme durations in frames.
-``decoder``: ``z`` -> waveform (HiFi-GAN, purely convolutional, so it can
-run on windows of ``z``). The two compose to exactly the whole graph.
+``prior``: phoneme ids, lengths and scales -> the prior sample ``z_p``, the
+frame mask and the per-phoneme durations in frames (text encoder, duration
+predictor, alignment). ``flow``: ``z_p``, mask -> latent ``z``. ``decoder``:
+``z`` -> waveform. Flow and decoder are convolutional over frames, so they can
+run on windows; chained, the three are exactly the whole graph.
 
-The split points are found by name in Piper's export: the one tensor that
-enters the ``/dec/`` nodes from outside, and the output of the ``Ceil`` that
-rounds the durations. The pair is cached beside the model store, keyed by the
-model's SHA-256, and written atomically.
+The cut points are found in Piper's export: the one tensor entering the
+``/dec/`` nodes (``z``), the ``Mul`` that masks the flow's output into it, the
+named tensor entering the ``/flow/`` nodes (``z_p``) and the ``Ceil`` that
+rounds the durations. The graphs are cached, keyed by the model's SHA-256, and
+written atomically. Single-speaker voices only, for now.
 """
 
 from __future__ import annotations
@@ -26,16 +28,17 @@ from .variants import store_dir
 
 __all__ = ["SplitVoice", "split_voice"]
 
-_DECODER_PREFIX = "/dec/"
+_FORMAT = 2  # bump when the cached layout changes
 
 
 @dataclass(frozen=True)
 class SplitVoice:
-    front: Path
+    prior: Path
+    flow: Path
     decoder: Path
-    #: Tensors the front hands to the decoder: ``z`` first, then (multi-speaker
-    #: voices) the speaker embedding.
-    decoder_inputs: list[str]
+    z_p: str
+    mask: str
+    z: str
     durations: str
 
 
@@ -47,55 +50,73 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _boundary(model_path: Path) -> tuple[list[str], str, list[str]]:
-    """(decoder inputs, z first; durations tensor; graph inputs) of a Piper export."""
+def _cut_points(model_path: Path) -> tuple[dict[str, str], list[str]]:
+    """The tensors to cut at (z_p, mask, z, durations) and the graph's inputs."""
     import onnx
 
     graph = onnx.load(str(model_path), load_external_data=False).graph
     producer = {out: node for node in graph.node for out in node.output}
-    decoder_nodes = [n for n in graph.node if n.name.startswith(_DECODER_PREFIX)]
-    entering = {
-        name
-        for node in decoder_nodes
-        for name in node.input
-        if name in producer and not producer[name].name.startswith(_DECODER_PREFIX)
-    }
-    ceil = [n.output[0] for n in graph.node if n.op_type == "Ceil"]
-    if not decoder_nodes or len(ceil) != 1:
-        raise ModelLoadError(
-            f"model {model_path} cannot be split for streaming: it has no {_DECODER_PREFIX} "
-            f"decoder or not exactly one Ceil (durations); is it a Piper VITS export?"
+    inputs = [i.name for i in graph.input]
+
+    def unsplittable(why: str) -> ModelLoadError:
+        return ModelLoadError(
+            f"model {model_path} cannot be split for streaming: {why} "
+            "(single-speaker Piper VITS exports are supported)"
         )
-    z = decoder_nodes[0].input[0]  # what the decoder's first convolution reads
-    return [z, *sorted(entering - {z})], ceil[0], [i.name for i in graph.input]
+
+    if "sid" in inputs:
+        raise unsplittable("it is a multi-speaker model")
+    decoder = [n for n in graph.node if n.name.startswith("/dec/")]
+    ceil = [n.output[0] for n in graph.node if n.op_type == "Ceil"]
+    if not decoder or len(ceil) != 1:
+        raise unsplittable("it has no /dec/ decoder or not exactly one Ceil (durations)")
+    z = decoder[0].input[0]  # what the decoder's first convolution reads
+    masking = producer.get(z)
+    if masking is None or masking.op_type != "Mul":
+        raise unsplittable(f"the decoder input {z!r} is not a masked flow output")
+    flow_out, mask = masking.input  # z = flow(z_p) * mask
+    named_outside = {  # named tensors the /flow/ nodes read from outside it
+        name
+        for node in graph.node
+        if node.name.startswith("/flow/")
+        for name in node.input
+        if name in producer
+        and producer[name].name.startswith("/")
+        and not producer[name].name.startswith("/flow/")
+    }
+    z_p = named_outside - {mask}
+    if len(z_p) != 1 or not producer[flow_out].name.startswith("/flow/"):
+        raise unsplittable(f"cannot tell the flow's input from {sorted(named_outside)}")
+    return {"z_p": z_p.pop(), "mask": mask, "z": z, "durations": ceil[0]}, inputs
 
 
 def split_voice(model_path: Path, cache_dir: Path | None = None) -> SplitVoice:
-    """The front/decoder pair for ``model_path``, made once and cached."""
-    folder = (cache_dir or store_dir() / "split") / _sha256(model_path)[:16]
+    """The prior/flow/decoder graphs for ``model_path``, made once and cached."""
+    folder = (cache_dir or store_dir() / "split") / f"{_sha256(model_path)[:16]}-v{_FORMAT}"
     meta = folder / "split.json"
     if not meta.is_file():
         _build(model_path, folder)
     names = json.loads(meta.read_text(encoding="utf-8"))
-    return SplitVoice(folder / "front.onnx", folder / "decoder.onnx", **names)
+    return SplitVoice(folder / "prior.onnx", folder / "flow.onnx", folder / "decoder.onnx", **names)
 
 
 def _build(model_path: Path, folder: Path) -> None:
     from onnx.utils import extract_model
 
-    decoder_inputs, durations, inputs = _boundary(model_path)
+    cut, inputs = _cut_points(model_path)
     folder.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".split-", dir=folder.parent))
+    source = str(model_path)
     try:
-        front_outputs = [*decoder_inputs, durations]
-        extract_model(str(model_path), str(staging / "front.onnx"), inputs, front_outputs)
-        extract_model(str(model_path), str(staging / "decoder.onnx"), decoder_inputs, ["output"])
-        names = {"decoder_inputs": decoder_inputs, "durations": durations}
-        (staging / "split.json").write_text(json.dumps(names), encoding="utf-8")
+        prior_outputs = [cut["z_p"], cut["mask"], cut["durations"]]
+        extract_model(source, str(staging / "prior.onnx"), inputs, prior_outputs)
+        extract_model(source, str(staging / "flow.onnx"), [cut["z_p"], cut["mask"]], [cut["z"]])
+        extract_model(source, str(staging / "decoder.onnx"), [cut["z"]], ["output"])
+        (staging / "split.json").write_text(json.dumps(cut), encoding="utf-8")
         if folder.exists() and not (folder / "split.json").is_file():
             shutil.rmtree(folder)  # an unfinished copy left by a crash
         try:
-            os.replace(staging, folder)  # atomic: the pair appears whole or not at all
+            os.replace(staging, folder)  # atomic: the graphs appear together or not at all
         except OSError:
             if not (folder / "split.json").is_file():  # not another process's finished copy
                 raise

@@ -89,22 +89,25 @@ class EdgeTTS:
                 )
             return self._streaming
 
-    def _front(
-        self, sentence: Sentence, config: SynthesisConfig
-    ) -> tuple[Front, tuple[WordTime, ...]]:
-        """The split model's front pass for ``sentence``, and its word timings."""
-        model = self._split_model()
+    def _front(self, sentence: Sentence, config: SynthesisConfig) -> Front:
+        """The split model's prior pass for ``sentence``."""
         scales = np.array(config.scales(self.voice.config), dtype=np.float32)
+        model = self._split_model()
         with self._lock:
-            front = model.front(self._ids(sentence), scales, config.speaker_id)
-        words = word_times(
-            sentence.text,
-            sentence.phonemes,
-            self.voice.id_mapper.ids_per_phoneme(sentence.phonemes),
-            front.durations,
-            front.hop / self.sample_rate,
+            return model.front(self._ids(sentence), scales, config.speaker_id)
+
+    def _words(self, sentence: Sentence, front: Front) -> tuple[WordTime, ...]:
+        """Word timings from the prior's durations (after a decode has measured the hop)."""
+        hop = self._split_model().hop or 0
+        return tuple(
+            word_times(
+                sentence.text,
+                sentence.phonemes,
+                self.voice.id_mapper.ids_per_phoneme(sentence.phonemes),
+                front.durations,
+                hop / self.sample_rate,
+            )
         )
-        return front, tuple(words)
 
     def synthesize_sentence(
         self, sentence: Sentence, config: SynthesisConfig, *, timestamps: bool = False
@@ -114,17 +117,16 @@ class EdgeTTS:
         With ``timestamps`` the split model runs instead of the whole graph (the
         same audio, plus the durations that give ``Audio.words``).
         """
-        words: tuple[WordTime, ...] = ()
-        if timestamps:
-            front, words = self._front(sentence, config)
+        front = self._front(sentence, config) if timestamps else None
         with self._lock:
-            if timestamps:
+            if front is not None:
                 raw = self._split_model().decode(front)
             else:
                 scales = np.array(config.scales(self.voice.config), dtype=np.float32)
                 raw = self.backend.infer(self._ids(sentence), scales, config.speaker_id)
             # The runtime's buffer is reused by the next call: this is the copy.
             samples = _audio.normalize(raw, peak=config.normalize, volume=config.volume)
+        words = self._words(sentence, front) if front is not None else ()
         rate = config.sample_rate or self.sample_rate
         if rate != self.sample_rate:
             # The interpolation filter can overshoot: clip back into [-1, 1].
@@ -136,17 +138,21 @@ class EdgeTTS:
         self, sentence: Sentence, config: SynthesisConfig, chunk_ms: float
     ) -> Iterator[Audio]:
         """Windows of one sentence; the first carries the sentence's word timings."""
-        front, words = self._front(sentence, config)
+        front = self._front(sentence, config)
         first = round(chunk_ms / 1000 * self.sample_rate)
         windows = self._split_model().chunks(front, first_samples=first)
+        words: tuple[WordTime, ...] | None = None
         while True:
             with self._lock:  # held per window, never across a yield
                 raw = next(windows, None)
                 if raw is None:
                     return
                 samples = _audio.normalize(raw, peak=False, volume=config.volume)
-            yield Audio(samples, self.sample_rate, words)
-            words = ()
+            if words is None:  # the first window has measured the hop
+                words = self._words(sentence, front)
+                yield Audio(samples, self.sample_rate, words)
+            else:
+                yield Audio(samples, self.sample_rate)
 
     def stream(
         self,
