@@ -16,6 +16,7 @@ from .errors import (
     VoiceNotFoundError,
 )
 from .phonemize import Sentence, phonemize
+from .timestamps import WordTime
 from .tts import EdgeTTS
 from .voice import Voice, installed_voices
 
@@ -37,6 +38,7 @@ __all__ = [
     "VoiceConfigError",
     "VoiceError",
     "VoiceNotFoundError",
+    "WordTime",
     "__version__",
     "available_backends",
     "installed_voices",
