@@ -109,13 +109,15 @@ class VoiceConfig:
         }
 
 
-def _check_scale(name: str, value: float | None, *, low: float, high: float) -> None:
+def check_number(name: str, value: object, *, low: float, high: float, unit: str = "") -> None:
+    """``None``, or a finite real number within ``[low, high]``; else a typed error."""
     if value is None:
         return
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise TypeError(f"{name} must be a number or None, got {type(value).__name__}")
     if not (math.isfinite(value) and low <= value <= high):
-        raise ValueError(f"{name} must be within [{low}, {high}], got {value!r}")
+        where = f"[{low}, {high}]" + (f" {unit}" if unit else "")
+        raise ValueError(f"{name} must be within {where}, got {value!r}")
 
 
 @dataclass(frozen=True)
@@ -132,11 +134,11 @@ class SynthesisConfig:
     sentence_silence: float = 0.0
 
     def __post_init__(self) -> None:
-        _check_scale("speed", self.speed, low=0.1, high=10.0)
-        _check_scale("noise_scale", self.noise_scale, low=0.0, high=2.0)
-        _check_scale("noise_w", self.noise_w, low=0.0, high=2.0)
-        _check_scale("volume", self.volume, low=0.0, high=10.0)
-        _check_scale("sentence_silence", self.sentence_silence, low=0.0, high=60.0)
+        check_number("speed", self.speed, low=0.1, high=10.0)
+        check_number("noise_scale", self.noise_scale, low=0.0, high=2.0)
+        check_number("noise_w", self.noise_w, low=0.0, high=2.0)
+        check_number("volume", self.volume, low=0.0, high=10.0)
+        check_number("sentence_silence", self.sentence_silence, low=0.0, high=60.0)
         if self.sample_rate is not None:
             if isinstance(self.sample_rate, bool) or not isinstance(self.sample_rate, int):
                 raise TypeError(

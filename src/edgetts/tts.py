@@ -16,7 +16,7 @@ from numpy.typing import NDArray
 from . import audio as _audio
 from .audio import Audio
 from .backends import Backend, BackendOptions, load_backend
-from .config import SynthesisConfig
+from .config import SynthesisConfig, check_number
 from .phonemize import Sentence, phonemize
 from .ssml import Segment, is_ssml, parse_ssml
 from .streaming import Front, StreamingModel
@@ -203,7 +203,7 @@ class EdgeTTS:
                 f"{speakers} speaker(s), ids 0..{speakers - 1}"
             )
         if chunk_ms is not None:
-            _check_chunk_ms(chunk_ms)
+            check_number("chunk_ms", chunk_ms, low=10, high=10_000, unit="milliseconds")
             if config.sample_rate not in (None, self.sample_rate):
                 raise ValueError(
                     f"sample_rate={config.sample_rate} cannot be combined with chunk_ms: "
@@ -211,8 +211,8 @@ class EdgeTTS:
                 )
         use_ssml = is_ssml(text) if ssml is None else ssml
         segments = parse_ssml(text) if use_ssml else [Segment("text", text)]
-        for rate in {s.rate for s in segments if s.rate != 1.0}:
-            replace(config, speed=(config.speed or 1.0) * rate)  # validates before any audio
+        for segment in segments:
+            _at_rate(config, segment.rate)  # validates every <prosody> speed before any audio
         return self._render(segments, config, chunk_ms, timestamps)
 
     def _render(
@@ -227,9 +227,7 @@ class EdgeTTS:
             if segment.kind == "break":
                 yield Audio(_audio.silence(segment.seconds, rate), rate)
                 continue
-            # <prosody rate> is relative to the call's own speed.
-            speed = (config.speed or 1.0) * segment.rate
-            segment_config = config if segment.rate == 1.0 else replace(config, speed=speed)
+            segment_config = _at_rate(config, segment.rate)
             if segment.kind == "phonemes":
                 ipa = unicodedata.normalize("NFD", segment.text)
                 sentences: Iterable[Sentence] = [Sentence(segment.text, tuple(ipa))]
@@ -293,8 +291,6 @@ class EdgeTTS:
         return f"EdgeTTS(voice={self.voice.name!r}, backend={self.backend.name!r})"
 
 
-def _check_chunk_ms(chunk_ms: object) -> None:
-    if isinstance(chunk_ms, bool) or not isinstance(chunk_ms, (int, float)):
-        raise TypeError(f"chunk_ms must be a number or None, got {type(chunk_ms).__name__}")
-    if not 10 <= chunk_ms <= 10_000:
-        raise ValueError(f"chunk_ms must be within [10, 10000] milliseconds, got {chunk_ms!r}")
+def _at_rate(config: SynthesisConfig, rate: float) -> SynthesisConfig:
+    """``config`` for a ``<prosody rate>``, which is relative to the call's own speed."""
+    return config if rate == 1.0 else replace(config, speed=(config.speed or 1.0) * rate)
