@@ -19,9 +19,9 @@ SHARED_SENTENCES = Path(__file__).parents[2] / "shared" / "data" / "dev_sentence
 @pytest.fixture(scope="session", autouse=True)
 def _private_caches(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """Keep compiled models, split graphs and variants out of the user's cache."""
-    saved = {k: os.environ.get(k) for k in ("XDG_CACHE_HOME", "EDGETTS_MODEL_STORE")}
+    saved = {k: os.environ.get(k) for k in ("XDG_CACHE_HOME", "EDGETTS_HOME")}
     os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("cache"))
-    os.environ.pop("EDGETTS_MODEL_STORE", None)
+    os.environ.pop("EDGETTS_HOME", None)
     yield
     for key, value in saved.items():
         if value is None:

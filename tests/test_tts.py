@@ -133,7 +133,7 @@ def test_multispeaker_speaker_id(tiny_multispeaker_voice: Path) -> None:
 
 
 def test_repr(tiny: EdgeTTS) -> None:
-    assert repr(tiny) == "EdgeTTS(voice='tiny', backend='onnxruntime')"
+    assert repr(tiny) == "EdgeTTS(voice='tiny', backend='onnxruntime', variant='fp32')"
 
 
 @pytest.mark.slow

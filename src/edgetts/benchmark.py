@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
+from .variants import stored_variants
 from .voice import Voice
 
 __all__ = ["Engine", "EngineRun", "load_engines", "run_interleaved"]
@@ -85,8 +86,9 @@ class EngineRun:
 
 
 def _edgetts_engine(
+    voice: Voice,
     variant: str,
-    model: Path,
+    model_bytes: int,
     backend: str,
     *,
     threads: int | None,
@@ -95,7 +97,9 @@ def _edgetts_engine(
 ) -> Engine:
     from .tts import EdgeTTS
 
-    tts = EdgeTTS(model, backend=backend, threads=threads, device=device)
+    tts = EdgeTTS(
+        voice.model_path, backend=backend, threads=threads, device=device, variant=variant
+    )
 
     def stream(text: str) -> Iterator[NDArray[np.float32]]:
         return (chunk.samples for chunk in tts.stream(text, chunk_ms=chunk_ms))
@@ -108,7 +112,7 @@ def _edgetts_engine(
         variant,
         backend,
         tts.sample_rate,
-        model.stat().st_size,
+        model_bytes,
         stream,
         deterministic,
     )
@@ -136,7 +140,7 @@ def _piper_engine(model: Path) -> Engine | None:
 
 def load_engines(
     voice: Voice,
-    variants: dict[str, Path],
+    variants: Sequence[str],
     backends: Sequence[str],
     *,
     threads: int | None = None,
@@ -144,17 +148,22 @@ def load_engines(
     chunk_ms: float | None = None,
     include_peer: bool = True,
 ) -> list[Engine]:
-    """piper-tts (when installed) first, then every variant on every backend."""
+    """piper-tts (when installed) first, then every variant on every backend it runs on."""
+    stored = stored_variants(voice)
     makers: list[Callable[[], Engine | None]] = []
     if include_peer:
         makers.append(functools.partial(_piper_engine, voice.model_path))
-    for variant, model in variants.items():
+    for variant in variants:
+        size = stored[variant].size_bytes if variant in stored else voice.model_path.stat().st_size
         for backend in backends:
+            if variant in stored and not stored[variant].runs_on(backend):
+                continue
             makers.append(
                 functools.partial(
                     _edgetts_engine,
+                    voice,
                     variant,
-                    model,
+                    size,
                     backend,
                     threads=threads,
                     device=device,

@@ -1,4 +1,4 @@
-"""Command line: ``edgetts speak | voices | phonemize | backends``."""
+"""Command line: ``edgetts speak | voices | variants | optimize | phonemize | backends | bench``."""
 
 from __future__ import annotations
 
@@ -38,7 +38,7 @@ def _speak(args: argparse.Namespace) -> int:
         raise ValueError("give exactly one of -o/--output (WAV) and --raw (PCM, '-' for stdout)")
     _check_timestamps_path(args.timestamps)
     text = check_text(_read_text(args.text))
-    tts = EdgeTTS(args.voice, backend=args.backend, threads=args.threads)
+    tts = EdgeTTS(args.voice, backend=args.backend, threads=args.threads, variant=args.variant)
     rate = args.sample_rate or tts.sample_rate
     chunks = tts.stream(
         text,
@@ -133,6 +133,44 @@ def _phonemize(args: argparse.Namespace) -> int:
     return 0
 
 
+def _variants(args: argparse.Namespace) -> int:
+    from .variants import REFERENCE_VARIANT, stored_variants
+
+    voice = Voice.load(args.voice)
+    stored = stored_variants(voice)
+    if args.json:
+        print(json.dumps({name: dict(v.manifest) for name, v in stored.items()}, indent=1))
+        return 0
+    reference_mb = voice.model_path.stat().st_size / 2**20
+    print(f"{REFERENCE_VARIANT}\tany\t{reference_mb:.1f} MB\t{voice.model_path}")
+    for name, variant in stored.items():
+        line = f"{name}\t{variant.backend}\t{variant.size_bytes / 2**20:.1f} MB\t{variant.folder}"
+        measured = variant.manifest.get("measured")
+        if measured:
+            ratio = measured["time_ratio_vs_fp32_onnxruntime_median"]
+            line += f"\tMCD {measured['mcd_db_mean']:.2f} dB, time x{ratio:.2f} vs fp32 ORT"
+        print(line)
+    return 0
+
+
+def _optimize_ptq(args: argparse.Namespace) -> int:
+    from .eval import dev_sentences
+    from .optimize import build_ptq
+
+    variant = build_ptq(
+        args.voice,
+        backend=args.backend,
+        preset=args.preset,
+        calibration=args.calibration,
+        name=args.name,
+        replace=args.force,
+        check_sentences=dev_sentences()[: args.check],
+    )
+    print(json.dumps(dict(variant.manifest), indent=1))
+    print(f"wrote variant {variant.name!r} to {variant.folder}", file=sys.stderr)
+    return 0
+
+
 def _backends(_: argparse.Namespace) -> int:
     print("\n".join(available_backends()))
     return 0
@@ -169,6 +207,29 @@ def _bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_optimize(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from .optimize.ptq import PRESETS
+
+    optimize = sub.add_parser("optimize", help="build optimised variants of a voice")
+    methods = optimize.add_subparsers(dest="method", required=True)
+    ptq = methods.add_parser("ptq", help="post-training int8")
+    ptq.add_argument("--voice", default=None)
+    ptq.add_argument("--backend", choices=["openvino", "onnxruntime"], default="openvino")
+    ptq.add_argument(
+        "--preset",
+        choices=sorted(PRESETS),
+        default="int8",
+        help="; ".join(f"{k}: {v}" for k, v in PRESETS.items()),
+    )
+    ptq.add_argument("--calibration", type=Path, default=None, help="one sentence a line")
+    ptq.add_argument("--name", default=None, help="variant name (default from the preset)")
+    ptq.add_argument("--force", action="store_true", help="replace a variant of the same name")
+    ptq.add_argument(
+        "--check", type=int, default=10, help="dev sentences to measure it on afterwards"
+    )
+    ptq.set_defaults(func=_optimize_ptq)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="edgetts", description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true", help="log what is chosen")
@@ -196,7 +257,15 @@ def _parser() -> argparse.ArgumentParser:
     speak.add_argument("--noise-w", type=float, default=None)
     speak.add_argument("--speaker", type=int, default=None)
     speak.add_argument("--threads", type=int, default=None)
+    speak.add_argument("--variant", default=None, help="a model-store variant (default fp32)")
     speak.set_defaults(func=_speak)
+
+    variants = sub.add_parser("variants", help="list a voice's variants in the model store")
+    variants.add_argument("--voice", default=None)
+    variants.add_argument("--json", action="store_true", help="print the manifests")
+    variants.set_defaults(func=_variants)
+
+    _add_optimize(sub)
 
     voices = sub.add_parser("voices", help="list installed voices")
     voices.set_defaults(func=_voices)

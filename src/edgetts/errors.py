@@ -9,6 +9,9 @@ __all__ = [
     "EdgeTTSError",
     "ModelLoadError",
     "PhonemizerError",
+    "VariantError",
+    "VariantMismatchError",
+    "VariantNotFoundError",
     "VoiceConfigError",
     "VoiceError",
     "VoiceNotFoundError",
@@ -45,3 +48,15 @@ class BackendError(EdgeTTSError, RuntimeError):
 
 class PhonemizerError(EdgeTTSError, RuntimeError):
     """espeak-ng could not be loaded or failed on a text."""
+
+
+class VariantError(EdgeTTSError, RuntimeError):
+    """An optimised variant in the model store cannot be used."""
+
+
+class VariantNotFoundError(VariantError, LookupError):
+    """The voice has no stored variant of that name."""
+
+
+class VariantMismatchError(VariantError):
+    """The variant was built from another version of the voice's model."""

@@ -1,16 +1,85 @@
-"""Atomic file writes: a temporary file beside the target (same file system),
-renamed over it only once complete. An interrupted or failed write leaves
-neither a torn file nor a stray temporary, and never touches the old file."""
+"""Where edgetts keeps its files, and atomic writes.
+
+Writes go to a temporary file beside the target (same file system), renamed
+over it only once complete. An interrupted or failed write leaves neither a
+torn file nor a stray temporary, and never touches the old file. Folders are
+made the same way: built under a temporary name, then renamed into place."""
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import secrets
+import shutil
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-__all__ = ["commit", "discard", "open_temp_beside", "write_atomic"]
+__all__ = [
+    "commit",
+    "discard",
+    "home_dir",
+    "open_temp_beside",
+    "sha256_file",
+    "staged_folder",
+    "store_dir",
+    "write_atomic",
+]
+
+HOME_ENV = "EDGETTS_HOME"
+
+
+def home_dir() -> Path:
+    """``$EDGETTS_HOME``, else ``edgetts`` in the user cache dir (``$XDG_CACHE_HOME``)."""
+    configured = os.environ.get(HOME_ENV)
+    if configured:
+        return Path(configured)
+    cache = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(cache) / "edgetts"
+
+
+def store_dir() -> Path:
+    """The model store: split graphs and optimised variants of voices."""
+    return home_dir() / "models"
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+@contextlib.contextmanager
+def staged_folder(folder: Path, *, replace: bool = False) -> Iterator[Path]:
+    """Yield an empty staging folder that becomes ``folder`` when the block succeeds.
+
+    Without ``replace`` an existing ``folder`` is an error (:class:`FileExistsError`)
+    and is left alone; with it, the old folder is swapped out only after the new
+    one is complete. A failed block leaves ``folder`` as it was.
+    """
+    if folder.exists() and not replace:
+        raise FileExistsError(f"{folder} already exists")
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
+    old = folder.with_name(f".{folder.name}-{secrets.token_hex(4)}.old")
+    try:
+        yield staging
+        if folder.exists():
+            os.replace(folder, old)
+            try:
+                os.replace(staging, folder)
+            except BaseException:
+                os.replace(old, folder)  # put the user's folder back
+                raise
+        else:
+            os.replace(staging, folder)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def open_temp_beside(path: Path) -> tuple[BinaryIO, Path]:

@@ -15,7 +15,6 @@ written atomically. Single-speaker voices only, for now.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -24,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import ModelLoadError
-from .variants import store_dir
+from .files import sha256_file, store_dir
 
 __all__ = ["SplitVoice", "split_voice"]
 
@@ -41,13 +40,8 @@ class SplitVoice:
     z: str
     durations: str
 
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    def paths(self) -> tuple[Path, Path, Path]:
+        return self.prior, self.flow, self.decoder
 
 
 def _cut_points(model_path: Path) -> tuple[dict[str, str], list[str]]:
@@ -92,7 +86,7 @@ def _cut_points(model_path: Path) -> tuple[dict[str, str], list[str]]:
 
 def split_voice(model_path: Path, cache_dir: Path | None = None) -> SplitVoice:
     """The prior/flow/decoder graphs for ``model_path``, made once and cached."""
-    folder = (cache_dir or store_dir() / "split") / f"{_sha256(model_path)[:16]}-v{_FORMAT}"
+    folder = (cache_dir or store_dir() / "split") / f"{sha256_file(model_path)[:16]}-v{_FORMAT}"
     meta = folder / "split.json"
     if not meta.is_file():
         _build(model_path, folder)

@@ -21,7 +21,7 @@ from numpy.typing import NDArray
 
 from .backends import BackendOptions, Graph, load_graph
 from .backends._model import check_model_io, model_inputs
-from .split import split_voice
+from .split import SplitVoice, split_voice
 
 __all__ = ["Front", "StreamingModel"]
 
@@ -42,27 +42,48 @@ class Front:
 
 
 class StreamingModel:
-    """A Piper voice split into prior, flow and decoder graphs on one backend."""
+    """A Piper voice split into prior, flow and decoder graphs on one backend.
 
-    def __init__(
-        self, model_path: Path, backend: str, options: BackendOptions, cache_dir: Path | None = None
-    ) -> None:
-        self.split = split_voice(model_path, cache_dir)
-        self.prior = load_graph(backend, self.split.prior, options)
-        self.flow = load_graph(backend, self.split.flow, options)
-        self.decoder: Graph = load_graph(backend, self.split.decoder, options)
-        self._model_path = model_path
-        check_model_io(model_path, self.prior.inputs, [*self.prior.outputs, "output"])
+    It is also a :class:`~edgetts.backends.Backend`: ``infer`` chains the three
+    graphs, which is how stored variants (split and quantised) are spoken.
+    """
+
+    def __init__(self, split: SplitVoice, backend: str, options: BackendOptions) -> None:
+        self.split = split
+        self.prior = load_graph(backend, split.prior, options)
+        self.flow = load_graph(backend, split.flow, options)
+        self.decoder: Graph = load_graph(backend, split.decoder, options)
+        self.name = self.prior.backend
+        self._takes_speaker = check_model_io(
+            split.prior, self.prior.inputs, [*self.prior.outputs, "output"]
+        )
         self.hop: int | None = None  # audio samples per frame, known after the first decode
+
+    @classmethod
+    def of_voice(
+        cls, model_path: Path, backend: str, options: BackendOptions, cache_dir: Path | None = None
+    ) -> StreamingModel:
+        """The voice ``model_path`` split (once, then cached) and loaded."""
+        return cls(split_voice(model_path, cache_dir), backend, options)
 
     def front(self, ids: NDArray[np.int64], scales: Array, speaker_id: int | None) -> Front:
         """Run the prior graph once for a sentence."""
-        feed = model_inputs(ids, scales, speaker_id, False, self._model_path)
+        feed = model_inputs(ids, scales, speaker_id, self._takes_speaker, self.split.prior)
         # Copies: the runtime's buffers are reused, and these outlive the next call.
-        z_p, mask, durations = (np.array(a, dtype=np.float32) for a in self.prior.run(feed))
+        out = dict(zip(self.prior.outputs, self.prior.run(feed), strict=True))
+        cut = self.split
+        z_p, mask, durations = (
+            np.array(out[name], dtype=np.float32) for name in (cut.z_p, cut.mask, cut.durations)
+        )
         return Front(z_p, mask, durations.reshape(-1))
 
-    def _z(self, front: Front, stop: int) -> Array:
+    def infer(
+        self, ids: NDArray[np.int64], scales: Array, speaker_id: int | None
+    ) -> NDArray[np.float32]:
+        return self.decode(self.front(ids, scales, speaker_id))
+
+    def latent(self, front: Front, stop: int) -> Array:
+        """The flow's latent z for the first ``stop`` frames (a copy)."""
         feed = {self.split.z_p: front.z_p[:, :, :stop], self.split.mask: front.mask[:, :, :stop]}
         return np.array(self.flow.run({k: np.ascontiguousarray(v) for k, v in feed.items()})[0])
 
@@ -75,7 +96,7 @@ class StreamingModel:
 
     def decode(self, front: Front) -> Array:
         """The whole sentence's waveform (a view: copy to keep)."""
-        return self._decode(self._z(front, front.z_p.shape[2]))
+        return self._decode(self.latent(front, front.z_p.shape[2]))
 
     def chunks(self, front: Front, *, first_samples: int) -> Iterator[Array]:
         """Yield the sentence's waveform window by window (views: copy to keep).
@@ -90,13 +111,13 @@ class StreamingModel:
         size = max(1, -(-first_samples // (self.hop or 256)))  # Piper's hop until measured
         stop = min(frames, size)
         # First window: its own short flow pass, then the decoder.
-        z_first = self._z(front, min(frames, stop + DECODER_CONTEXT + FLOW_CONTEXT))
+        z_first = self.latent(front, min(frames, stop + DECODER_CONTEXT + FLOW_CONTEXT))
         audio = self._decode(z_first[:, :, : min(frames, stop + DECODER_CONTEXT)])
         hop = self.hop or 1
         yield audio[: stop * hop]
         if stop == frames:
             return
-        z = self._z(front, frames)
+        z = self.latent(front, frames)
         start, size = stop, size * 4
         while start < frames:
             stop = min(frames, start + size)

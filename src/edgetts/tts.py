@@ -15,13 +15,15 @@ from numpy.typing import NDArray
 
 from . import audio as _audio
 from .audio import Audio
-from .backends import Backend, BackendOptions, load_backend
+from .backends import Backend, BackendOptions, load_backend, resolve_backend_name
 from .config import SynthesisConfig, check_number
+from .errors import VariantError
 from .phonemize import Sentence, phonemize
 from .ssml import Segment, is_ssml, parse_ssml
 from .streaming import Front, StreamingModel
 from .text import check_text
 from .timestamps import WordTime, word_times
+from .variants import REFERENCE_VARIANT, load_variant
 from .voice import Voice
 
 __all__ = ["EdgeTTS"]
@@ -47,6 +49,7 @@ class EdgeTTS:
         device: str = "cpu",
         cache_dir: str | os.PathLike[str] | None = None,
         normalize: bool | None = None,
+        variant: str | None = None,
     ) -> None:
         self.voice = Voice.load(voice)
         #: Expand numbers, money, dates and abbreviations (None: for English voices).
@@ -54,12 +57,30 @@ class EdgeTTS:
         options = BackendOptions(
             threads=threads, device=device, cache_dir=Path(cache_dir) if cache_dir else None
         )
-        self.backend: Backend = load_backend(backend, self.voice.model_path, options)
         self._options = options
         self._streaming: StreamingModel | None = None  # made on first use
+        #: The model-store variant spoken (see :mod:`edgetts.variants`).
+        self.variant = REFERENCE_VARIANT if variant is None else variant
+        if self.variant == REFERENCE_VARIANT:
+            self.backend: Backend = load_backend(backend, self.voice.model_path, options)
+        else:
+            self._streaming = self._load_variant(self.variant, backend, options)
+            self.backend = self._streaming
         self._streaming_lock = threading.Lock()
         self._lock = threading.Lock()
         _LOGGER.info("voice %s on backend %s", self.voice.name, self.backend.name)
+
+    def _load_variant(self, name: str, backend: str, options: BackendOptions) -> StreamingModel:
+        stored = load_variant(self.voice, name)
+        if backend == "auto" and stored.backend != "any":
+            backend = stored.backend
+        resolved = resolve_backend_name(backend, options.device)
+        if not stored.runs_on(resolved):
+            raise VariantError(
+                f"variant {name!r} of {self.voice.name} was built for {stored.backend}, "
+                f"not {resolved}: use backend={stored.backend!r}"
+            )
+        return StreamingModel(stored.split, resolved, options)
 
     @property
     def sample_rate(self) -> int:
@@ -84,7 +105,7 @@ class EdgeTTS:
         with self._streaming_lock:  # made once, on first use: splitting takes a second or so
             if self._streaming is None:
                 split_cache = self._options.cache_dir / "split" if self._options.cache_dir else None
-                self._streaming = StreamingModel(
+                self._streaming = StreamingModel.of_voice(
                     self.voice.model_path, self.backend.name, self._options, split_cache
                 )
             return self._streaming
@@ -288,7 +309,10 @@ class EdgeTTS:
         return Audio(samples, rate, tuple(words))
 
     def __repr__(self) -> str:
-        return f"EdgeTTS(voice={self.voice.name!r}, backend={self.backend.name!r})"
+        return (
+            f"EdgeTTS(voice={self.voice.name!r}, backend={self.backend.name!r}, "
+            f"variant={self.variant!r})"
+        )
 
 
 def _at_rate(config: SynthesisConfig, rate: float) -> SynthesisConfig:

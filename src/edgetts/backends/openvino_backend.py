@@ -9,7 +9,6 @@ Inputs are wrapped as shared-memory tensors and the outputs are read as views.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ from typing import Any
 from numpy.typing import NDArray
 
 from ..errors import BackendError, ModelLoadError
+from ..files import home_dir
 from . import BackendOptions
 from ._model import check_model_file
 
@@ -24,8 +24,7 @@ _PRECISIONS = {"fp32": "f32"}
 
 
 def default_cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "edgetts" / "openvino"
+    return home_dir() / "openvino"
 
 
 class OpenVINOGraph:
@@ -48,6 +47,9 @@ class OpenVINOGraph:
         config: dict[str, object] = {
             "INFERENCE_PRECISION_HINT": _PRECISIONS[options.precision],
             "PERFORMANCE_HINT": "LATENCY",  # one utterance at a time, as TTS runs
+            # Int8-compressed weights would otherwise have their activations
+            # quantized on the fly too, changing the output; keep them exact.
+            "DYNAMIC_QUANTIZATION_GROUP_SIZE": 0,
             "CACHE_DIR": str(cache_dir / ov.__version__.split("-")[0]),
         }
         if options.threads is not None:

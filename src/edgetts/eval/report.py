@@ -18,7 +18,7 @@ from ..backends import available_backends
 from ..benchmark import PEER, EngineRun, load_engines, peak_rss_mb, run_interleaved
 from ..files import write_atomic
 from ..sysinfo import system_info
-from ..variants import REFERENCE_VARIANT, voice_variants
+from ..variants import REFERENCE_VARIANT, stored_variants
 from ..voice import Voice
 from .quality import JUDGES, judge_runs
 
@@ -66,17 +66,17 @@ def run_bench(
     if not sentences:
         raise ValueError("the sentence list is empty")
     loaded = Voice.load(voice)
-    stored = voice_variants(loaded)
-    chosen = list(variants) if variants else list(stored)
+    stored = [REFERENCE_VARIANT, *stored_variants(loaded)]
+    chosen = list(variants) if variants else stored
     missing = [v for v in chosen if v not in stored]
     if missing:
-        raise ValueError(f"unknown variants {missing}; the model store has {list(stored)}")
+        raise ValueError(f"unknown variants {missing}; the model store has {stored}")
     backends = list(backends) if backends else available_backends()
     if not backends:
         raise ValueError("no backend to benchmark: none is installed or none was named")
     engines = load_engines(
         loaded,
-        {v: stored[v] for v in chosen},
+        chosen,
         backends,
         threads=threads,
         device=device,
