@@ -171,6 +171,31 @@ def _optimize_ptq(args: argparse.Namespace) -> int:
     return 0
 
 
+def _optimize_qat(args: argparse.Namespace) -> int:
+    from .eval import dev_sentences
+    from .eval.report import progress_bar
+    from .optimize.qat import build_qat
+
+    tick, close = progress_bar(args.steps)
+    try:
+        variant = build_qat(
+            args.voice,
+            steps=args.steps,
+            resume=args.resume,
+            calibration=args.calibration,
+            eval_sentences=dev_sentences()[-args.eval :],
+            name=args.name,
+            replace=args.force,
+            check_sentences=dev_sentences()[: args.check],
+            progress=lambda _: tick(),
+        )
+    finally:
+        close()
+    print(json.dumps(dict(variant.manifest), indent=1))
+    print(f"wrote variant {variant.name!r} to {variant.folder}", file=sys.stderr)
+    return 0
+
+
 def _backends(_: argparse.Namespace) -> int:
     print("\n".join(available_backends()))
     return 0
@@ -228,6 +253,17 @@ def _add_optimize(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "--check", type=int, default=10, help="dev sentences to measure it on afterwards"
     )
     ptq.set_defaults(func=_optimize_ptq)
+
+    qat = methods.add_parser("qat", help="quantisation-aware training (needs edgetts[train])")
+    qat.add_argument("--voice", default=None)
+    qat.add_argument("--steps", type=int, default=1000, help="total training steps")
+    qat.add_argument("--resume", action="store_true", help="continue from the last checkpoint")
+    qat.add_argument("--calibration", type=Path, default=None, help="training sentences")
+    qat.add_argument("--name", default="int8-qat", help="variant name")
+    qat.add_argument("--force", action="store_true", help="replace a variant of the same name")
+    qat.add_argument("--eval", type=int, default=4, help="held-out dev sentences for the curve")
+    qat.add_argument("--check", type=int, default=10, help="dev sentences to measure it on")
+    qat.set_defaults(func=_optimize_qat)
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -18,7 +18,7 @@ from numpy.typing import NDArray
 
 from .. import _core
 
-__all__ = ["Fidelity", "fidelity", "mel_cepstrum"]
+__all__ = ["Fidelity", "fidelity", "mel_cepstrum", "mel_filters"]
 
 N_FFT = 1024
 HOP = 256
@@ -47,7 +47,7 @@ def _power_spectrogram(x: NDArray[np.float32]) -> NDArray[np.float64]:
 
 
 @lru_cache(maxsize=8)
-def _mel_filters(sample_rate: int) -> NDArray[np.float64]:
+def mel_filters(sample_rate: int) -> NDArray[np.float64]:
     def hz_to_mel(f: NDArray[np.float64]) -> NDArray[np.float64]:
         return 2595.0 * np.log10(1.0 + f / 700.0)
 
@@ -73,7 +73,7 @@ def _dct_matrix() -> NDArray[np.float64]:
 
 def mel_cepstrum(x: NDArray[np.float32], sample_rate: int) -> NDArray[np.float64]:
     """Frames x coefficients 1..24 of the log-amplitude mel cepstrum."""
-    mel = _power_spectrogram(x) @ _mel_filters(sample_rate).T
+    mel = _power_spectrogram(x) @ mel_filters(sample_rate).T
     log_amplitude = 0.5 * np.log(np.maximum(mel, _FLOOR))
     cepstrum: NDArray[np.float64] = (log_amplitude @ _dct_matrix().T)[:, 1 : N_CEPS + 1]
     return cepstrum

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+import statistics
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -27,7 +28,7 @@ __all__ = ["run_bench", "to_markdown", "write_outputs"]
 SCHEMA_VERSION = 1
 
 
-def _progress(total: int) -> tuple[Callable[[], None], Callable[[], None]]:
+def progress_bar(total: int) -> tuple[Callable[[], None], Callable[[], None]]:
     """A tqdm bar when tqdm is installed, else a plain counter on stderr."""
     try:
         from tqdm import tqdm
@@ -88,7 +89,7 @@ def run_bench(
         * len(sentences)
         * (1 + ("wer" in judges) + ("dnsmos" in judges) + ("fidelity" in judges))
     )
-    tick, close = _progress(steps)
+    tick, close = progress_bar(steps)
     started = time.perf_counter()
     try:
         runs = run_interleaved(engines, sentences, tick=tick)
@@ -178,6 +179,7 @@ def to_markdown(payload: dict[str, Any]) -> str:
             f"{_fmt(fid.get('mcd_db'), '.2f')} | {_fmt(fid.get('lsd_db'), '.2f')} | "
             f"{_fmt(fid.get('duration_ratio'), '.3f')} |"
         )
+    lines += ["", *_versus_reference(payload)]
     spread = payload.get("fidelity_spread")
     lines.append("")
     if spread:
@@ -192,6 +194,33 @@ def to_markdown(payload: dict[str, Any]) -> str:
         "DNSMOS is a MOS predictor, not a listening test."
     )
     return "\n".join(lines) + "\n"
+
+
+def _versus_reference(payload: dict[str, Any]) -> list[str]:
+    """Each engine as ratios and differences to the reference engine of the same run."""
+    records = {r["engine"]: r for r in payload["records"]}
+    ref = records[payload["reference"]]
+    lines = [
+        f"Against {payload['reference']} (time: median of per-sentence ratios, <1 is faster):",
+        "",
+        "| engine | size | time | ΔWER points | ΔDNSMOS OVRL | MCD dB | dur ratio |",
+        "|" + "---|" * 7,
+    ]
+    ref_ovrl = ref.get("dnsmos", {}).get("ovrl")
+    for r in payload["records"]:
+        pairs = zip(r["sentence_latency_s"], ref["sentence_latency_s"], strict=True)
+        time_ratio = statistics.median(a / b for a, b in pairs)
+        ovrl = r.get("dnsmos", {}).get("ovrl")
+        delta_ovrl = ovrl - ref_ovrl if ovrl is not None and ref_ovrl is not None else None
+        delta_wer = r.get("wer_vs_reference", {}).get("difference")
+        fid = r.get("fidelity", {})
+        lines.append(
+            f"| {r['engine']} | {r['model_mb'] / ref['model_mb']:.0%} | {time_ratio:.2f} | "
+            f"{_fmt(100 * delta_wer if delta_wer is not None else None, '+.1f')} | "
+            f"{_fmt(delta_ovrl, '+.2f')} | {_fmt(fid.get('mcd_db'), '.2f')} | "
+            f"{_fmt(fid.get('duration_ratio'), '.3f')} |"
+        )
+    return lines
 
 
 def _save_png(fig: Any, path: Path) -> Path:

@@ -25,26 +25,25 @@ Presets:
 
 from __future__ import annotations
 
-import importlib.metadata
+import functools
+import importlib.util
 import logging
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from ..backends import resolve_backend_name
 from ..errors import BackendUnavailableError
-from ..files import sha256_file, staged_folder
 from ..split import SplitVoice, split_voice
-from ..variants import Variant, load_variant, variant_folder, write_manifest
+from ..variants import Variant
 from ..voice import Voice
 from .calibration import CalibrationSet, graph_feeds, load_calibration
-from .check import check_variant
+from .store import check_new_variant, store_variant
 from .weights import compress_weights
 
-__all__ = ["PRESETS", "build_ptq", "default_variant_name"]
+__all__ = ["PRESETS", "build_ptq", "default_variant_name", "nncf_quantize", "ort_quantize"]
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -60,7 +59,6 @@ DURATION_PATH = ("/dp/",)
 #: Where static int8 goes, per graph, before the decoder joins in int8-full.
 _STATIC_SCOPE = {"prior": (), "flow": ("/flow/",), "decoder": ()}
 _OV_QUANTIZABLE = {"Convolution", "ConvolutionBackpropData", "GroupConvolution", "MatMul"}
-_VERSIONED = ("edgetts", "onnx", "onnxruntime", "openvino", "nncf", "numpy")
 
 
 def default_variant_name(preset: str, backend: str) -> str:
@@ -76,16 +74,6 @@ class _Job:
     calibration: CalibrationSet
 
 
-def _versions() -> dict[str, str]:
-    found = {}
-    for name in _VERSIONED:
-        try:
-            found[name] = importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            continue
-    return found
-
-
 def _static_scopes(preset: str) -> dict[str, tuple[str, ...]]:
     """Graph -> node-name prefixes that get static int8 (none: weights only)."""
     if preset == "weights":
@@ -96,7 +84,7 @@ def _static_scopes(preset: str) -> dict[str, tuple[str, ...]]:
     return scopes
 
 
-def _nncf_quantize(
+def nncf_quantize(
     source: Path, target: Path, feeds: Sequence[dict[str, Any]], scope: tuple[str, ...]
 ) -> Path:
     """Static int8 of the ``scope`` ops with NNCF, saved as OpenVINO IR."""
@@ -123,7 +111,7 @@ def _nncf_quantize(
     return target
 
 
-def _ort_quantize(
+def ort_quantize(
     source: Path, target: Path, feeds: Sequence[dict[str, Any]], scope: tuple[str, ...]
 ) -> Path:
     """Static QDQ int8 of the ``scope`` ops, per-channel weights, as ORT runs int8 kernels."""
@@ -165,7 +153,7 @@ def _build_graphs(job: _Job, folder: Path) -> dict[str, str]:
     """Write the three graphs into ``folder``; return graph -> file name."""
     scopes = _static_scopes(job.preset)
     feeds = graph_feeds(job.voice, job.split, job.calibration.texts) if scopes else None
-    quantize = _nncf_quantize if job.backend == "openvino" else _ort_quantize
+    quantize = nncf_quantize if job.backend == "openvino" else ort_quantize
     written = {}
     for graph, source in zip(("prior", "flow", "decoder"), job.split.paths(), strict=True):
         target = folder / f"{graph}.onnx"
@@ -211,55 +199,37 @@ def build_ptq(
             f"{preset!r} for {backend} needs {toolkit}: pip install '{toolkit}'"
         )
     name = name or default_variant_name(preset, backend)
-    folder = variant_folder(loaded, name)
-    if folder.exists() and not replace:
-        raise FileExistsError(
-            f"variant {name!r} of {loaded.name} exists ({folder}); "
-            "pass replace=True (--force) to rebuild it"
-        )
-    job = _Job(
-        loaded, split_voice(loaded.model_path), backend, preset, load_calibration(calibration)
-    )
-    with staged_folder(folder, replace=replace) as staging:
-        files = _build_graphs(job, staging)
-        size = sum(p.stat().st_size for p in staging.iterdir())
-        manifest: dict[str, Any] = {
-            "voice": loaded.name,
-            "variant": name,
-            "method": "ptq",
-            "preset": preset,
-            "description": PRESETS[preset],
-            "backend": "any" if preset == "weights" else backend,
-            "toolkit": "edgetts" if preset == "weights" else toolkit,
-            "settings": {
-                "weights": "int8 symmetric per output channel",
-                "activations": "uint8 asymmetric per tensor, min/max"
-                if preset != "weights"
-                else None,
-                "static_int8_scopes": _static_scopes(preset),
-                "float_scopes": list(DURATION_PATH),
-            },
-            "source": {
-                "file": loaded.model_path.name,
-                "sha256": sha256_file(loaded.model_path),
-                "bytes": loaded.model_path.stat().st_size,
-            },
-            "calibration": {
-                "source": job.calibration.source,
-                "sha256": job.calibration.sha256,
-                "sentences": len(job.calibration.texts),
-            }
-            if preset != "weights"
-            else None,
-            "files": files,
-            "cut": {c: getattr(job.split, c) for c in ("z_p", "mask", "z", "durations")},
-            "size_bytes": size,
-            "size_ratio": size / loaded.model_path.stat().st_size,
-            "versions": _versions(),
-            "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    check_new_variant(loaded, name, replace)  # before the slow part
+    split = split_voice(loaded.model_path)
+    job = _Job(loaded, split, backend, preset, load_calibration(calibration))
+    static = preset != "weights"
+    description = {
+        "method": "ptq",
+        "preset": preset,
+        "description": PRESETS[preset],
+        "backend": backend if static else "any",
+        "toolkit": toolkit if static else "edgetts",
+        "settings": {
+            "weights": "int8 symmetric per output channel",
+            "activations": "uint8 asymmetric per tensor, min/max" if static else None,
+            "static_int8_scopes": _static_scopes(preset),
+            "float_scopes": list(DURATION_PATH),
+        },
+        "calibration": {
+            "source": job.calibration.source,
+            "sha256": job.calibration.sha256,
+            "sentences": len(job.calibration.texts),
         }
-        if check_sentences:
-            built = Variant(name, staging, {**manifest, "format": 1})
-            manifest["measured"] = check_variant(loaded, built.split, backend, check_sentences)
-        write_manifest(staging, manifest)
-    return load_variant(loaded, name)
+        if static
+        else None,
+    }
+    return store_variant(
+        loaded,
+        name,
+        split,
+        functools.partial(_build_graphs, job),
+        description,
+        replace=replace,
+        check_backend=backend,
+        check_sentences=check_sentences,
+    )

@@ -78,17 +78,18 @@ class LayerNorm(nn.Module):
         return x.transpose(1, -1)
 
 
-def _conv_layer(module: nn.Module, name: str) -> nn.Module:
-    return getattr(module, name)  # type: ignore[no-any-return]
+def _sub(module: nn.Module, path: str) -> nn.Module:
+    """A submodule by dotted path (typed, unlike attribute access on containers)."""
+    return module.get_submodule(path)
 
 
 class RelativeAttention(nn.Module):
     """Multi-head self-attention with relative position embeddings in a window."""
 
-    def __init__(self, convs: _Convs, channels: int, heads: int, window: int) -> None:
+    def __init__(self, convs: nn.Module, channels: int, heads: int, window: int) -> None:
         super().__init__()
-        self.conv_q, self.conv_k = convs.conv_q, convs.conv_k  # type: ignore[has-type]
-        self.conv_v, self.conv_o = convs.conv_v, convs.conv_o  # type: ignore[has-type]
+        self.conv_q, self.conv_k = _sub(convs, "conv_q"), _sub(convs, "conv_k")
+        self.conv_v, self.conv_o = _sub(convs, "conv_v"), _sub(convs, "conv_o")
         self.heads, self.window, self.k_channels = heads, window, channels // heads
         self.emb_rel_k = nn.Parameter(torch.zeros(1, 2 * window + 1, self.k_channels))
         self.emb_rel_v = nn.Parameter(torch.zeros(1, 2 * window + 1, self.k_channels))
@@ -128,7 +129,7 @@ class RelativeAttention(nn.Module):
         out = attention @ v
         rel_v = self._relative(self.emb_rel_v, t)
         out = out + self._to_relative(attention) @ rel_v.unsqueeze(0)
-        return self.conv_o(out.transpose(2, 3).reshape(b, d, t))  # type: ignore[no-any-return]
+        return self.conv_o(out.transpose(2, 3).reshape(b, d, t))
 
 
 class TextEncoder(nn.Module):
@@ -141,13 +142,13 @@ class TextEncoder(nn.Module):
         self.emb = nn.Embedding(symbols, channels)
         self.channels = channels
         held = _Convs(convs, "enc_p.")
-        self.proj = held.proj  # type: ignore[has-type]
+        self.proj = _sub(held, "proj")
         self.encoder = nn.Module()
         self.encoder.attn_layers = nn.ModuleList(
-            RelativeAttention(held.encoder.attn_layers.get_submodule(str(i)), channels, heads, window)  # type: ignore[has-type]
+            RelativeAttention(_sub(held, f"encoder.attn_layers.{i}"), channels, heads, window)
             for i in range(layers)
         )
-        self.encoder.ffn_layers = held.encoder.ffn_layers  # type: ignore[has-type]
+        self.encoder.ffn_layers = _sub(held, "encoder.ffn_layers")
         self.encoder.norm_layers_1 = nn.ModuleList(LayerNorm(channels) for _ in range(layers))
         self.encoder.norm_layers_2 = nn.ModuleList(LayerNorm(channels) for _ in range(layers))
         self.layers = layers
@@ -163,10 +164,14 @@ class TextEncoder(nn.Module):
         attn_mask = mask.unsqueeze(2) * mask.unsqueeze(-1)
         enc = self.encoder
         for i in range(self.layers):
-            x = enc.norm_layers_1[i](x + enc.attn_layers[i](x, attn_mask))
-            ffn = enc.ffn_layers.get_submodule(str(i))
-            y = ffn.conv_2(self._same(F.relu(ffn.conv_1(self._same(x * mask))) * mask)) * mask
-            x = enc.norm_layers_2[i](x + y)
+            attention = _sub(enc, f"attn_layers.{i}")(x, attn_mask)
+            x = _sub(enc, f"norm_layers_1.{i}")(x + attention)
+            conv_1, conv_2 = (
+                _sub(enc, f"ffn_layers.{i}.conv_1"),
+                _sub(enc, f"ffn_layers.{i}.conv_2"),
+            )
+            y = conv_2(self._same(F.relu(conv_1(self._same(x * mask))) * mask)) * mask
+            x = _sub(enc, f"norm_layers_2.{i}")(x + y)
         x = x * mask
         m, logs = torch.chunk(self.proj(x) * mask, 2, dim=1)
         return x, m, logs
@@ -177,7 +182,7 @@ class DDSConv(nn.Module):
 
     def __init__(self, convs: nn.Module, channels: int, layers: int) -> None:
         super().__init__()
-        self.convs_sep, self.convs_1x1 = convs.convs_sep, convs.convs_1x1
+        self.convs_sep, self.convs_1x1 = _sub(convs, "convs_sep"), _sub(convs, "convs_1x1")
         self.norms_1 = nn.ModuleList(LayerNorm(channels) for _ in range(layers))
         self.norms_2 = nn.ModuleList(LayerNorm(channels) for _ in range(layers))
         self.layers = layers
@@ -186,8 +191,8 @@ class DDSConv(nn.Module):
         if g is not None:
             x = x + g
         for i in range(self.layers):
-            y = F.gelu(self.norms_1[i](self.convs_sep.get_submodule(str(i))(x * mask)))
-            y = F.gelu(self.norms_2[i](self.convs_1x1.get_submodule(str(i))(y)))
+            y = F.gelu(self.norms_1[i](_sub(self.convs_sep, str(i))(x * mask)))
+            y = F.gelu(self.norms_2[i](_sub(self.convs_1x1, str(i))(y)))
             x = x + y
         return x * mask
 
@@ -229,8 +234,8 @@ def _spline_inverse(x: Tensor, widths: Tensor, heights: Tensor, slopes: Tensor) 
 class ConvFlow(nn.Module):
     def __init__(self, convs: nn.Module, channels: int, layers: int, bins: int) -> None:
         super().__init__()
-        self.pre, self.proj = convs.pre, convs.proj
-        self.convs = DDSConv(convs.convs, channels, layers)
+        self.pre, self.proj = _sub(convs, "pre"), _sub(convs, "proj")
+        self.convs = DDSConv(_sub(convs, "convs"), channels, layers)
         self.bins, self.scale = bins, math.sqrt(channels)
 
     def reverse(self, x: Tensor, mask: Tensor, g: Tensor) -> Tensor:
@@ -239,7 +244,9 @@ class ConvFlow(nn.Module):
         b, c, t = x0.shape
         h = h.reshape(b, c, -1, t).permute(0, 1, 3, 2)
         n = self.bins
-        x1 = _spline_inverse(x1, h[..., :n] / self.scale, h[..., n : 2 * n] / self.scale, h[..., 2 * n :])
+        x1 = _spline_inverse(
+            x1, h[..., :n] / self.scale, h[..., n : 2 * n] / self.scale, h[..., 2 * n :]
+        )
         return torch.cat([x0, x1], 1) * mask
 
 
@@ -249,18 +256,17 @@ class DurationPredictor(nn.Module):
     def __init__(self, convs: dict[str, ConvSpec]) -> None:
         super().__init__()
         held = _Convs(convs, "dp.")
-        self.pre, self.proj = held.pre, held.proj  # type: ignore[has-type]
+        self.pre, self.proj = _sub(held, "pre"), _sub(held, "proj")
         channels = convs["dp.pre"].out_channels
         layers = _count(convs, "dp.convs.convs_sep.")
-        self.convs = DDSConv(held.convs, channels, layers)  # type: ignore[has-type]
-        flows = sorted(int(i) for i in {p.split(".")[2] for p in convs if p.startswith("dp.flows.")})
+        self.convs = DDSConv(_sub(held, "convs"), channels, layers)
+        flows = sorted(
+            int(i) for i in {p.split(".")[2] for p in convs if p.startswith("dp.flows.")}
+        )
         bins = (convs[f"dp.flows.{flows[0]}.proj"].out_channels + 1) // 3
         flow_layers = _count(convs, f"dp.flows.{flows[0]}.convs.convs_sep.")
         self.flows = nn.ModuleDict(
-            {
-                str(i): ConvFlow(held.flows.get_submodule(str(i)), channels, flow_layers, bins)  # type: ignore[has-type]
-                for i in flows
-            }
+            {str(i): ConvFlow(_sub(held, f"flows.{i}"), channels, flow_layers, bins) for i in flows}
         )
         self.flows_0 = nn.ParameterDict(
             {"m": nn.Parameter(torch.zeros(2, 1)), "logs": nn.Parameter(torch.zeros(2, 1))}
@@ -271,7 +277,9 @@ class DurationPredictor(nn.Module):
         x = self.proj(self.convs(self.pre(x.detach()), mask)) * mask
         z = noise
         for i in sorted(self.flows, key=int, reverse=True):  # each after a channel flip
-            z = self.flows[i].reverse(torch.flip(z, [1]), mask, x)
+            flow = self.flows[i]
+            assert isinstance(flow, ConvFlow)
+            z = flow.reverse(torch.flip(z, [1]), mask, x)
         z = torch.flip(z, [1])
         z = (z - self.flows_0["m"]) * torch.exp(-self.flows_0["logs"]) * mask
         return z[:, :1]
@@ -282,26 +290,26 @@ class ResidualFlow(nn.Module):
 
     def __init__(self, convs: dict[str, ConvSpec]) -> None:
         super().__init__()
-        self.flows = _Convs(convs, "flow.flows.").get_submodule("")
+        self.flows: nn.Module = _Convs(convs, "flow.flows.")
         self.indices = sorted({int(p.split(".")[2]) for p in convs if p.startswith("flow.flows.")})
         self.layers = _count(convs, f"flow.flows.{self.indices[0]}.enc.in_layers.")
         self.hidden = convs[f"flow.flows.{self.indices[0]}.pre"].out_channels
 
     def _coupling(self, index: int, x: Tensor, mask: Tensor) -> Tensor:
-        flow = self.flows.get_submodule(str(index))
+        flow = _sub(self.flows, str(index))
         x0, x1 = torch.chunk(x, 2, dim=1)
-        h = flow.pre(x0) * mask
+        h = _sub(flow, "pre")(x0) * mask
         skip = torch.zeros_like(h)
         for i in range(self.layers):
-            acts = flow.enc.in_layers.get_submodule(str(i))(h)
+            acts = _sub(flow, f"enc.in_layers.{i}")(h)
             acts = torch.tanh(acts[:, : self.hidden]) * torch.sigmoid(acts[:, self.hidden :])
-            res_skip = flow.enc.res_skip_layers.get_submodule(str(i))(acts)
+            res_skip = _sub(flow, f"enc.res_skip_layers.{i}")(acts)
             if i < self.layers - 1:
                 h = (h + res_skip[:, : self.hidden]) * mask
                 skip = skip + res_skip[:, self.hidden :]
             else:
                 skip = skip + res_skip
-        mean = flow.post(skip * mask) * mask
+        mean = _sub(flow, "post")(skip * mask) * mask
         return torch.cat([x0, (x1 - mean) * mask], 1)
 
     def forward(self, z_p: Tensor, mask: Tensor) -> Tensor:
@@ -318,8 +326,8 @@ class Generator(nn.Module):
     def __init__(self, convs: dict[str, ConvSpec]) -> None:
         super().__init__()
         held = _Convs(convs, "dec.")
-        self.conv_pre, self.conv_post = held.conv_pre, held.conv_post  # type: ignore[has-type]
-        self.ups, self.resblocks = held.ups, held.resblocks  # type: ignore[has-type]
+        self.conv_pre, self.conv_post = _sub(held, "conv_pre"), _sub(held, "conv_post")
+        self.ups, self.resblocks = _sub(held, "ups"), _sub(held, "resblocks")
         self.stages = _count(convs, "dec.ups.")
         self.kernels = _count(convs, "dec.resblocks.") // self.stages
         self.depth = _count(convs, "dec.resblocks.0.convs.")
@@ -327,15 +335,15 @@ class Generator(nn.Module):
     def forward(self, z: Tensor) -> Tensor:
         x = self.conv_pre(z)
         for i in range(self.stages):
-            x = self.ups.get_submodule(str(i))(F.leaky_relu(x, LRELU_SLOPE))
-            total = None
+            x = _sub(self.ups, str(i))(F.leaky_relu(x, LRELU_SLOPE))
+            total = torch.zeros(())
             for j in range(self.kernels):
-                block = self.resblocks.get_submodule(str(i * self.kernels + j))
+                block = _sub(self.resblocks, str(i * self.kernels + j))
                 y = x
                 for k in range(self.depth):
-                    y = y + block.convs.get_submodule(str(k))(F.leaky_relu(y, LRELU_SLOPE))
-                total = y if total is None else total + y
-            x = total / self.kernels  # type: ignore[operator]
+                    y = y + _sub(block, f"convs.{k}")(F.leaky_relu(y, LRELU_SLOPE))
+                total = total + y
+            x = total / self.kernels
         return torch.tanh(self.conv_post(F.leaky_relu(x)))
 
 
@@ -363,7 +371,10 @@ class VitsVoice(nn.Module):
         return cls(read_onnx_voice(model_path)).eval()
 
     def prior(
-        self, ids: Tensor, scales: tuple[float, float, float], generator: torch.Generator | None = None
+        self,
+        ids: Tensor,
+        scales: tuple[float, float, float],
+        generator: torch.Generator | None = None,
     ) -> tuple[Tensor, Tensor, Tensor]:
         """``z_p``, frame mask and per-id durations (frames) for ids of shape (1, T)."""
         noise_scale, length_scale, noise_w = scales
@@ -384,7 +395,10 @@ class VitsVoice(nn.Module):
         return z_p, torch.ones(1, 1, frames, device=ids.device), durations.reshape(-1)
 
     def forward(
-        self, ids: Tensor, scales: tuple[float, float, float], generator: torch.Generator | None = None
+        self,
+        ids: Tensor,
+        scales: tuple[float, float, float],
+        generator: torch.Generator | None = None,
     ) -> Tensor:
         z_p, mask, _ = self.prior(ids, scales, generator)
         return self.dec(self.flow(z_p, mask) * mask).reshape(-1)

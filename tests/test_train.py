@@ -1,0 +1,116 @@
+"""The PyTorch copy of the voice and quantisation-aware training (extra ``train``)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import onnx
+import pytest
+
+from edgetts import EdgeTTS, available_backends
+from edgetts.eval import dev_sentences
+from edgetts.eval.fidelity import fidelity
+from edgetts.split import split_voice
+
+torch = pytest.importorskip("torch", reason="the train extra is not installed")
+
+from edgetts.optimize.qat import build_qat  # noqa: E402
+from edgetts.train import VitsVoice, read_onnx_voice  # noqa: E402
+
+MAX_ABS_DIFF = 1e-4  # torch vs ONNX Runtime, same ids, noise 0
+
+
+@pytest.fixture(scope="module")
+def model(joe_ort: EdgeTTS) -> VitsVoice:
+    return VitsVoice.from_onnx(joe_ort.voice.model_path)
+
+
+def test_torch_voice_agrees_with_onnxruntime_on_the_dev_sentences(
+    model: VitsVoice, joe_ort: EdgeTTS
+) -> None:
+    worst = 0.0
+    scales = np.array([0.0, 1.0, 0.0], dtype=np.float32)
+    for text in dev_sentences():
+        for sentence in joe_ort.phonemize(text):
+            ids = joe_ort.voice.id_mapper(sentence.phonemes).ids[np.newaxis, :]
+            reference = np.array(joe_ort.backend.infer(ids, scales, None))
+            with torch.no_grad():
+                ours = model(torch.from_numpy(ids), (0.0, 1.0, 0.0)).numpy()
+            assert ours.shape == reference.shape, text
+            worst = max(worst, float(np.abs(ours - reference).max()))
+    assert worst <= MAX_ABS_DIFF
+
+
+def test_flow_weights_are_mapped_by_graph_position(model: VitsVoice, joe_ort: EdgeTTS) -> None:
+    graph = onnx.load(str(joe_ort.voice.model_path)).graph
+    values = {i.name: onnx.numpy_helper.to_array(i) for i in graph.initializer}
+    state = model.state_dict()
+    unnamed = 0
+    for node in graph.node:
+        if node.op_type == "Conv" and node.name.startswith("/flow/"):
+            path = ".".join(node.name.strip("/").split("/")[:-1])
+            unnamed += node.input[1].startswith("onnx::")
+            np.testing.assert_array_equal(state[f"{path}.weight"].numpy(), values[node.input[1]])
+    assert unnamed == 32  # the weight-normed convolutions whose names the export lost
+    assert len(read_onnx_voice(joe_ort.voice.model_path).convs) == 132
+
+
+def test_runtime_never_imports_torch(tmp_path: Path) -> None:
+    code = (
+        "import sys, edgetts\n"
+        f"edgetts.EdgeTTS(backend='onnxruntime').speak('Hi.').save({str(tmp_path / 'a.wav')!r})\n"
+        "assert 'torch' not in sys.modules, 'torch was imported'\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_qat_smoke_trains_resumes_exports_and_loads(
+    joe_ort: EdgeTTS, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("EDGETTS_HOME", str(tmp_path / "home"))
+    calibration = tmp_path / "train.txt"
+    calibration.write_text("Turn left at the next corner, then keep right.\n", encoding="utf-8")
+    work = tmp_path / "work"
+    common = {
+        "calibration": calibration,
+        "eval_sentences": dev_sentences()[:1],
+        "work_dir": work,
+    }
+    first = build_qat(steps=2, name="q2", **common)
+    assert first.manifest["training"]["steps"] == 2
+    resumed = build_qat(steps=3, resume=True, name="q3", **common)
+    training = resumed.manifest["training"]
+    assert training["steps"] == 3 and [s for s, _ in training["curve_mcd_db"]] == [0, 2, 3]
+    assert resumed.backend == "any" and (work / "qat.pt").is_file()
+    decoder = onnx.load(str(resumed.split.decoder))
+    ops = {n.op_type for n in decoder.graph.node}
+    assert {"QuantizeLinear", "DequantizeLinear"} <= ops
+    assert all(n.domain in ("", "ai.onnx") for n in decoder.graph.node)  # no custom ops
+    text = "Hello there."
+    reference = joe_ort.speak(text, noise_scale=0.0, noise_w=0.0).samples
+    backends = [b for b in ("onnxruntime", "openvino") if b in available_backends()]
+    for backend in backends:
+        tts = EdgeTTS(backend=backend, variant="q3")
+        audio = tts.speak(text, noise_scale=0.0, noise_w=0.0).samples
+        assert len(audio) == len(reference)
+        assert fidelity(audio, reference, tts.sample_rate).mcd_db < 12  # int8, barely trained
+    if "openvino" in backends:
+        tts = EdgeTTS(backend="openvino", variant="q3")
+        runtime = tts.backend.decoder.compiled_model.get_runtime_model()  # type: ignore[attr-defined]
+        precisions = {
+            op.get_rt_info()["runtimePrecision"].astype(str)
+            for op in runtime.get_ops()
+            if op.get_rt_info()["layerType"].astype(str) == "Convolution"
+        }
+        assert precisions == {"u8"}  # every decoder convolution runs int8
+    assert split_voice(joe_ort.voice.model_path).decoder != resumed.split.decoder
+
+
+def test_qat_settings_are_validated() -> None:
+    from edgetts.train.qat import QatSettings
+
+    with pytest.raises(ValueError, match="batch must be a positive int, got 0"):
+        QatSettings(batch=0)
