@@ -17,10 +17,14 @@ from edgetts.split import split_voice
 
 torch = pytest.importorskip("torch", reason="the train extra is not installed")
 
-from edgetts.optimize.qat import build_qat  # noqa: E402
+from edgetts.optimize.student import build_student_variant  # noqa: E402
 from edgetts.train import VitsVoice, read_onnx_voice  # noqa: E402
 
-MAX_ABS_DIFF = 1e-4  # torch vs ONNX Runtime, same ids, noise 0
+# torch vs ONNX Runtime, same ids, noise 0. In float64 the implementation must
+# agree to 1e-4; in float32 rounding differences (amplified by the reverse flow
+# on long sentences) reach 1.9e-4 here: ONNX Runtime's own graph optimisations
+# move its output by 8e-5 on the same sentences.
+MAX_ABS_DIFF = {torch.float64: 1e-4, torch.float32: 2.5e-4}
 
 
 @pytest.fixture(scope="module")
@@ -31,17 +35,23 @@ def model(joe_ort: EdgeTTS) -> VitsVoice:
 def test_torch_voice_agrees_with_onnxruntime_on_the_dev_sentences(
     model: VitsVoice, joe_ort: EdgeTTS
 ) -> None:
-    worst = 0.0
+    models = {
+        torch.float32: model,
+        torch.float64: VitsVoice.from_onnx(joe_ort.voice.model_path).double(),
+    }
+    worst = dict.fromkeys(models, 0.0)
     scales = np.array([0.0, 1.0, 0.0], dtype=np.float32)
     for text in dev_sentences():
         for sentence in joe_ort.phonemize(text):
             ids = joe_ort.voice.id_mapper(sentence.phonemes).ids[np.newaxis, :]
             reference = np.array(joe_ort.backend.infer(ids, scales, None))
-            with torch.no_grad():
-                ours = model(torch.from_numpy(ids), (0.0, 1.0, 0.0)).numpy()
-            assert ours.shape == reference.shape, text
-            worst = max(worst, float(np.abs(ours - reference).max()))
-    assert worst <= MAX_ABS_DIFF
+            for dtype, candidate in models.items():
+                with torch.no_grad():
+                    ours = candidate(torch.from_numpy(ids), (0.0, 1.0, 0.0)).numpy()
+                assert ours.shape == reference.shape, text
+                worst[dtype] = max(worst[dtype], float(np.abs(ours - reference).max()))
+    for dtype, bound in MAX_ABS_DIFF.items():
+        assert worst[dtype] <= bound, dtype
 
 
 def test_flow_weights_are_mapped_by_graph_position(model: VitsVoice, joe_ort: EdgeTTS) -> None:
@@ -79,12 +89,12 @@ def test_qat_smoke_trains_resumes_exports_and_loads(
         "eval_sentences": dev_sentences()[:1],
         "work_dir": work,
     }
-    first = build_qat(steps=2, name="q2", **common)
+    first = build_student_variant(method="qat", steps=2, name="q2", **common)
     assert first.manifest["training"]["steps"] == 2
-    resumed = build_qat(steps=3, resume=True, name="q3", **common)
+    resumed = build_student_variant(method="qat", steps=3, resume=True, name="q3", **common)
     training = resumed.manifest["training"]
     assert training["steps"] == 3 and [s for s, _ in training["curve_mcd_db"]] == [0, 2, 3]
-    assert resumed.backend == "any" and (work / "qat.pt").is_file()
+    assert resumed.backend == "any" and (work / "student.pt").is_file()
     decoder = onnx.load(str(resumed.split.decoder))
     ops = {n.op_type for n in decoder.graph.node}
     assert {"QuantizeLinear", "DequantizeLinear"} <= ops
@@ -100,17 +110,64 @@ def test_qat_smoke_trains_resumes_exports_and_loads(
     if "openvino" in backends:
         tts = EdgeTTS(backend="openvino", variant="q3")
         runtime = tts.backend.decoder.compiled_model.get_runtime_model()  # type: ignore[attr-defined]
-        precisions = {
+        precisions = [
             op.get_rt_info()["runtimePrecision"].astype(str)
             for op in runtime.get_ops()
             if op.get_rt_info()["layerType"].astype(str) == "Convolution"
-        }
-        assert precisions == {"u8"}  # every decoder convolution runs int8
+        ]
+        # int8 (u8 activations) everywhere but the float conv_post, 32 channels to 1.
+        assert precisions.count("f32") == 1 and set(precisions) == {"u8", "f32"}
     assert split_voice(joe_ort.voice.model_path).decoder != resumed.split.decoder
 
 
 def test_qat_settings_are_validated() -> None:
-    from edgetts.train.qat import QatSettings
+    from edgetts.train.student import TrainSettings
 
     with pytest.raises(ValueError, match="batch must be a positive int, got 0"):
-        QatSettings(batch=0)
+        TrainSettings(batch=0)
+
+
+@pytest.mark.parametrize(("method", "widths"), [("prune", (0.75, 0.5)), ("distill", (0.5,))])
+def test_pruned_students_are_smaller_dense_decoders(
+    method: str,
+    widths: tuple[float, ...],
+    joe_ort: EdgeTTS,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("EDGETTS_HOME", str(tmp_path / "home"))
+    calibration = tmp_path / "train.txt"
+    calibration.write_text("Turn left at the next corner, then keep right.\n", encoding="utf-8")
+    variant = build_student_variant(
+        method=method,
+        steps=2,
+        widths=widths,
+        calibration=calibration,
+        eval_sentences=dev_sentences()[:1],
+        work_dir=tmp_path / "work",
+    )
+    assert variant.manifest["training"]["decoder_channels"] == [128, 64, 32, 16]
+    original = split_voice(joe_ort.voice.model_path).decoder
+    assert variant.split.decoder.stat().st_size < 0.35 * original.stat().st_size  # 30%
+    assert not {n.op_type for n in onnx.load(str(variant.split.decoder)).graph.node} & {
+        "QuantizeLinear",
+        "DequantizeLinear",
+    }
+    for backend in [b for b in ("onnxruntime", "openvino") if b in available_backends()]:
+        audio = EdgeTTS(backend=backend, variant=method).speak("Hello.", noise_scale=0.0)
+        assert len(audio.samples) > 0 and np.isfinite(audio.samples).all()
+
+
+def test_pruning_keeps_the_most_important_channels(model: VitsVoice) -> None:
+    from edgetts.train.prune import channel_importance, keep_top, prune_decoder
+
+    scores = channel_importance(model.dec)
+    keep = keep_top(scores, [len(s) for s in scores])
+    same = prune_decoder(model.dec, keep)  # keeping everything changes nothing
+    z = torch.randn(1, 192, 20, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        torch.testing.assert_close(same(z), model.dec(z))
+    half = keep_top(scores, [len(s) // 2 for s in scores])
+    assert all(scores[i][half[i]].min() >= scores[i].median() for i in range(len(scores)))
+    with pytest.raises(ValueError, match=r"cannot keep \[1, 1, 1\] channels"):
+        keep_top(scores, [1, 1, 1])

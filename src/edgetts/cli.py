@@ -171,16 +171,18 @@ def _optimize_ptq(args: argparse.Namespace) -> int:
     return 0
 
 
-def _optimize_qat(args: argparse.Namespace) -> int:
+def _optimize_student(args: argparse.Namespace) -> int:
     from .eval import dev_sentences
     from .eval.report import progress_bar
-    from .optimize.qat import build_qat
+    from .optimize.student import build_student_variant
 
     tick, close = progress_bar(args.steps)
     try:
-        variant = build_qat(
+        variant = build_student_variant(
             args.voice,
+            method=args.method,
             steps=args.steps,
+            widths=args.widths,
             resume=args.resume,
             calibration=args.calibration,
             eval_sentences=dev_sentences()[-args.eval :],
@@ -254,16 +256,23 @@ def _add_optimize(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     )
     ptq.set_defaults(func=_optimize_ptq)
 
-    qat = methods.add_parser("qat", help="quantisation-aware training (needs edgetts[train])")
-    qat.add_argument("--voice", default=None)
-    qat.add_argument("--steps", type=int, default=1000, help="total training steps")
-    qat.add_argument("--resume", action="store_true", help="continue from the last checkpoint")
-    qat.add_argument("--calibration", type=Path, default=None, help="training sentences")
-    qat.add_argument("--name", default="int8-qat", help="variant name")
-    qat.add_argument("--force", action="store_true", help="replace a variant of the same name")
-    qat.add_argument("--eval", type=int, default=4, help="held-out dev sentences for the curve")
-    qat.add_argument("--check", type=int, default=10, help="dev sentences to measure it on")
-    qat.set_defaults(func=_optimize_qat)
+    from .optimize.student import METHODS
+
+    for method, about in METHODS.items():
+        trained = methods.add_parser(method, help=f"{about} (needs edgetts[train])")
+        trained.add_argument("--voice", default=None)
+        trained.add_argument("--steps", type=int, default=1000, help="total training steps")
+        trained.add_argument("--resume", action="store_true", help="continue from the checkpoint")
+        trained.add_argument("--calibration", type=Path, default=None, help="training sentences")
+        trained.add_argument("--name", default=None, help=f"variant name (default {method})")
+        trained.add_argument("--force", action="store_true", help="replace a variant of that name")
+        trained.add_argument("--eval", type=int, default=4, help="held-out dev sentences (curve)")
+        trained.add_argument("--check", type=int, default=10, help="dev sentences to measure on")
+        if method != "qat":
+            trained.add_argument(
+                "--widths", type=float, nargs="+", default=None, help="decoder width per phase"
+            )
+        trained.set_defaults(func=_optimize_student, widths=None)
 
 
 def _parser() -> argparse.ArgumentParser:

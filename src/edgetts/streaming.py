@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -23,13 +24,19 @@ from .backends import BackendOptions, Graph, load_graph
 from .backends._model import check_model_io, model_inputs
 from .split import SplitVoice, split_voice
 
-__all__ = ["Front", "StreamingModel"]
+__all__ = ["Front", "StreamingModel", "bucket"]
 
 DECODER_CONTEXT = 8  # frames each side of a decoder window
 FLOW_CONTEXT = 24  # further right context for the first window's own flow pass
 MAX_WINDOW_FRAMES = 512
 
 Array = NDArray[np.float32]
+
+
+def bucket(length: int) -> int:
+    """``length`` rounded up to one of 8 sizes per octave (at most 12.5% more)."""
+    step = max(8, (1 << (max(length, 1).bit_length() - 1)) // 8)
+    return -(-length // step) * step
 
 
 @dataclass(frozen=True)
@@ -58,6 +65,9 @@ class StreamingModel:
             split.prior, self.prior.inputs, [*self.prior.outputs, "output"]
         )
         self.hop: int | None = None  # audio samples per frame, known after the first decode
+        # OpenVINO compiles kernels for every new input shape, and every sentence
+        # has new lengths: pad them to a few bucket sizes so shapes repeat.
+        self.bucketed = self.prior.backend == "openvino"
 
     @classmethod
     def of_voice(
@@ -66,16 +76,25 @@ class StreamingModel:
         """The voice ``model_path`` split (once, then cached) and loaded."""
         return cls(split_voice(model_path, cache_dir), backend, options)
 
+    def _padded(self, array: NDArray[Any], length: int) -> NDArray[Any]:
+        """``array`` zero-padded along its last axis to a bucket size (OpenVINO only)."""
+        if not self.bucketed:
+            return np.ascontiguousarray(array)
+        pad = bucket(length) - array.shape[-1]
+        return np.pad(array, [(0, 0)] * (array.ndim - 1) + [(0, pad)])
+
     def front(self, ids: NDArray[np.int64], scales: Array, speaker_id: int | None) -> Front:
         """Run the prior graph once for a sentence."""
         feed = model_inputs(ids, scales, speaker_id, self._takes_speaker, self.split.prior)
+        # Padding ids are masked by input_lengths: they get no frames.
+        feed["input"] = self._padded(ids, ids.shape[1])
         # Copies: the runtime's buffers are reused, and these outlive the next call.
         out = dict(zip(self.prior.outputs, self.prior.run(feed), strict=True))
         cut = self.split
         z_p, mask, durations = (
             np.array(out[name], dtype=np.float32) for name in (cut.z_p, cut.mask, cut.durations)
         )
-        return Front(z_p, mask, durations.reshape(-1))
+        return Front(z_p, mask, durations.reshape(-1)[: ids.shape[1]])
 
     def infer(
         self, ids: NDArray[np.int64], scales: Array, speaker_id: int | None
@@ -84,15 +103,21 @@ class StreamingModel:
 
     def latent(self, front: Front, stop: int) -> Array:
         """The flow's latent z for the first ``stop`` frames (a copy)."""
-        feed = {self.split.z_p: front.z_p[:, :, :stop], self.split.mask: front.mask[:, :, :stop]}
-        return np.array(self.flow.run({k: np.ascontiguousarray(v) for k, v in feed.items()})[0])
+        # Padded frames are masked: the flow's output there is zero and ignored.
+        feed = {
+            self.split.z_p: self._padded(front.z_p[:, :, :stop], stop),
+            self.split.mask: self._padded(front.mask[:, :, :stop], stop),
+        }
+        return np.array(self.flow.run(feed)[0][:, :, :stop])
 
     def _decode(self, z: Array) -> Array:
-        out: Array = self.decoder.run({self.split.z: np.ascontiguousarray(z)})[0]
-        audio = out.reshape(-1)
-        if self.hop is None and z.shape[2]:
-            self.hop = len(audio) // z.shape[2]
-        return audio
+        frames = z.shape[2]
+        # Zero frames after the end stand in for the convolutions' own zero padding.
+        padded = self._padded(z, frames)
+        audio: Array = self.decoder.run({self.split.z: padded})[0].reshape(-1)
+        if self.hop is None and frames:
+            self.hop = len(audio) // padded.shape[2]
+        return audio[: frames * (self.hop or 0)]
 
     def decode(self, front: Front) -> Array:
         """The whole sentence's waveform (a view: copy to keep)."""

@@ -17,7 +17,7 @@ from . import audio as _audio
 from .audio import Audio
 from .backends import Backend, BackendOptions, load_backend, resolve_backend_name
 from .config import SynthesisConfig, check_number
-from .errors import VariantError
+from .errors import ModelLoadError, VariantError
 from .phonemize import Sentence, phonemize
 from .ssml import Segment, is_ssml, parse_ssml
 from .streaming import Front, StreamingModel
@@ -62,13 +62,29 @@ class EdgeTTS:
         #: The model-store variant spoken (see :mod:`edgetts.variants`).
         self.variant = REFERENCE_VARIANT if variant is None else variant
         if self.variant == REFERENCE_VARIANT:
-            self.backend: Backend = load_backend(backend, self.voice.model_path, options)
+            self.backend: Backend = self._load_reference(backend, options)
         else:
             self._streaming = self._load_variant(self.variant, backend, options)
             self.backend = self._streaming
         self._streaming_lock = threading.Lock()
         self._lock = threading.Lock()
         _LOGGER.info("voice %s on backend %s", self.voice.name, self.backend.name)
+
+    def _load_reference(self, backend: str, options: BackendOptions) -> Backend:
+        """The voice's own model; on OpenVINO as split graphs, which take bucketed shapes."""
+        resolved = resolve_backend_name(backend, options.device)
+        if resolved == "openvino":
+            try:
+                self._streaming = StreamingModel.of_voice(
+                    self.voice.model_path, resolved, options, self._split_cache()
+                )
+                return self._streaming
+            except ModelLoadError as exc:  # e.g. multi-speaker: the whole graph still runs
+                _LOGGER.info("running the whole graph: %s", exc)
+        return load_backend(resolved, self.voice.model_path, options)
+
+    def _split_cache(self) -> Path | None:
+        return self._options.cache_dir / "split" if self._options.cache_dir else None
 
     def _load_variant(self, name: str, backend: str, options: BackendOptions) -> StreamingModel:
         stored = load_variant(self.voice, name)
@@ -104,9 +120,8 @@ class EdgeTTS:
     def _split_model(self) -> StreamingModel:
         with self._streaming_lock:  # made once, on first use: splitting takes a second or so
             if self._streaming is None:
-                split_cache = self._options.cache_dir / "split" if self._options.cache_dir else None
                 self._streaming = StreamingModel.of_voice(
-                    self.voice.model_path, self.backend.name, self._options, split_cache
+                    self.voice.model_path, self.backend.name, self._options, self._split_cache()
                 )
             return self._streaming
 

@@ -387,7 +387,7 @@ class VitsVoice(nn.Module):
         frames = int(torch.clamp_min(durations.sum(), 1).item())
         ends = torch.cumsum(durations.reshape(-1), 0)
         frame = torch.arange(frames, device=ids.device).float()
-        path = (frame[:, None] < ends[None, :]).float()
+        path = (frame[:, None] < ends[None, :]).to(m.dtype)
         path = path - F.pad(path, (1, 0))[:, :-1]  # frame f belongs to id i
         m_p, logs_p = m @ path.T, logs @ path.T
         noise = torch.randn(m_p.shape, generator=generator).to(m_p)

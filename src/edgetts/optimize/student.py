@@ -1,0 +1,134 @@
+"""``edgetts optimize qat | prune | distill``: decoders trained against the fp32 voice.
+
+- ``qat``: the decoder fine-tuned with fake quantisation and exported as QDQ
+  ONNX (int8 convolutions in OpenVINO); the text encoder keeps int8 weights and
+  float compute, the flow gets static int8 from ONNX Runtime's quantiser, as in
+  the ``int8`` PTQ preset.
+- ``prune``: whole decoder channels removed by importance in steps (the
+  ``widths`` schedule, default 75% then 50%), fine-tuned between steps.
+- ``distill``: a half-width student cut from the teacher's decoder in one step
+  and trained to reproduce the teacher's waveforms from its latents.
+
+Pruned and distilled variants keep the fp32 prior and flow and a smaller dense
+float decoder; ``edgetts optimize ptq --base NAME`` then makes them int8. All
+files are ONNX, so every variant runs on every backend. Needs the ``train``
+extra (PyTorch).
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import shutil
+from collections.abc import Callable, Sequence
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from ..backends import available_backends
+from ..files import home_dir
+from ..split import split_voice
+from ..variants import Variant
+from ..voice import Voice
+from .calibration import graph_feeds, load_calibration
+from .ptq import DURATION_PATH, ort_quantize
+from .store import check_new_variant, store_variant
+from .weights import compress_weights
+
+__all__ = ["DEFAULT_WIDTHS", "METHODS", "build_student_variant", "train_work_dir"]
+
+METHODS = {
+    "qat": "QAT int8 decoder, static int8 flow, int8-weight text encoder",
+    "prune": "decoder pruned channel by channel with fine-tuning between steps",
+    "distill": "half-width decoder student distilled from the fp32 decoder",
+}
+DEFAULT_WIDTHS = {"qat": (), "prune": (0.75, 0.5), "distill": (0.5,)}
+
+
+def train_work_dir(voice: Voice, method: str) -> Path:
+    """Where training keeps its teacher cache and checkpoint."""
+    return home_dir() / "train" / voice.name / method
+
+
+def build_student_variant(
+    voice: str | os.PathLike[str] | Voice | None = None,
+    *,
+    method: str = "qat",
+    steps: int = 1000,
+    widths: Sequence[float] | None = None,
+    resume: bool = False,
+    calibration: str | os.PathLike[str] | None = None,
+    eval_sentences: Sequence[str] = (),
+    name: str | None = None,
+    replace: bool = False,
+    check_sentences: Sequence[str] = (),
+    progress: Callable[[Any], None] | None = None,
+    work_dir: Path | None = None,
+) -> Variant:
+    """Train (or resume) a student decoder for ``steps`` steps and store the variant.
+
+    Training sentences are the calibration set; ``eval_sentences`` (held out)
+    give the quality-vs-steps curve recorded in the manifest.
+    """
+    from ..train.export import export_decoder
+    from ..train.student import TrainSettings, train_student
+
+    if method not in METHODS:
+        raise ValueError(f"unknown method {method!r}; methods: {sorted(METHODS)}")
+    if not eval_sentences:
+        raise ValueError("eval_sentences is empty: give held-out sentences for the curve")
+    loaded = voice if isinstance(voice, Voice) else Voice.load(voice)
+    name = name or ("int8-qat" if method == "qat" else method)
+    check_new_variant(loaded, name, replace)
+    chosen = tuple(DEFAULT_WIDTHS[method] if widths is None else widths)
+    settings = TrainSettings(steps=steps, quantize=method == "qat", widths=chosen)
+    texts = load_calibration(calibration)
+    work = work_dir or train_work_dir(loaded, method)
+    student, state = train_student(
+        loaded, texts.texts, eval_sentences, work, settings, resume=resume, progress=progress
+    )
+    split = split_voice(loaded.model_path)
+
+    def build(folder: Path) -> dict[str, str]:
+        if method == "qat":
+            compress_weights(split.prior, folder / "prior.onnx", keep=DURATION_PATH)
+            feeds = graph_feeds(loaded, split, texts.texts)
+            ort_quantize(split.flow, folder / "flow.onnx", feeds.flow, ("/flow/",))
+        else:
+            shutil.copyfile(split.prior, folder / "prior.onnx")
+            shutil.copyfile(split.flow, folder / "flow.onnx")
+        export_decoder(student, split.decoder, folder / "decoder.onnx")
+        return {"prior": "prior.onnx", "flow": "flow.onnx", "decoder": "decoder.onnx"}
+
+    description = {
+        "method": method,
+        "preset": method,
+        "description": METHODS[method],
+        "backend": "any",
+        "toolkit": "edgetts+torch",
+        "settings": {**asdict(settings), "float_scopes": list(DURATION_PATH)},
+        "calibration": {
+            "source": texts.source,
+            "sha256": texts.sha256,
+            "sentences": len(texts.texts),
+        },
+        "training": {
+            "steps": state.step,
+            "seconds": state.seconds,
+            "steps_per_minute": 60 * state.step / state.seconds if state.seconds else None,
+            "hardware": f"{platform.machine()}, {os.cpu_count()} cpus, {platform.processor()}",
+            "curve_mcd_db": state.curve,
+            "eval_sentences": len(eval_sentences),
+            "decoder_channels": [len(k) for k in state.keep] or None,
+        },
+    }
+    return store_variant(
+        loaded,
+        name,
+        split,
+        build,
+        description,
+        replace=replace,
+        check_backend="openvino" if "openvino" in available_backends() else "onnxruntime",
+        check_sentences=check_sentences,
+    )

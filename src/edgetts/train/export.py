@@ -1,0 +1,132 @@
+"""Write a trained decoder back into the voice's own decoder graph.
+
+No tracing: the ONNX decoder made by :mod:`edgetts.split` already has the
+right topology, and each of its convolution nodes is named after its module
+(``/dec/ups.0/ConvTranspose``). Each node gets the module's weights: plain
+float weights for a pruned or distilled decoder (the channel counts follow
+from the weights, the graph has no shape constants), or, for a fake-quantised
+layer, ``QuantizeLinear``/``DequantizeLinear`` on the input (uint8, the
+trained scale) and int8 per-channel weights and int32 bias behind
+``DequantizeLinear``: the layout OpenVINO runs as int8 convolutions. Standard
+ops only.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from .quant import W_MAX, QuantConv
+
+__all__ = ["export_decoder"]
+
+_CONVS = ("Conv", "ConvTranspose")
+
+
+def _quantized(quant: QuantConv, tag: str) -> tuple[list[Any], list[Any], list[str]]:
+    """Initializers, nodes and the convolution's new inputs for one int8 layer."""
+    from onnx import helper, numpy_helper
+
+    act_scale = float(torch.exp(quant.log_scale.detach()).item())
+    w_scale = quant.weight_scale().detach().reshape(-1).numpy().astype(np.float32)
+    weight = quant.conv.weight.detach().numpy()
+    shape = [1, 1, 1]
+    shape[quant.weight_axis] = -1
+    w_int8 = np.clip(np.rint(weight / w_scale.reshape(shape)), -W_MAX, W_MAX).astype(np.int8)
+    zero_point = int(quant.get_buffer("zero_point"))
+    initializers = [
+        numpy_helper.from_array(np.array(act_scale, np.float32), f"{tag}_x_scale"),
+        numpy_helper.from_array(np.array(zero_point, np.uint8), f"{tag}_x_zero"),
+        numpy_helper.from_array(w_int8, f"{tag}_w_int8"),
+        numpy_helper.from_array(w_scale, f"{tag}_w_scale"),
+        numpy_helper.from_array(np.zeros(len(w_scale), np.int8), f"{tag}_w_zero"),
+    ]
+    nodes = [
+        helper.make_node(
+            "DequantizeLinear", [f"{tag}_xq", f"{tag}_x_scale", f"{tag}_x_zero"], [f"{tag}_x"]
+        ),
+        helper.make_node(
+            "DequantizeLinear",
+            [f"{tag}_w_int8", f"{tag}_w_scale", f"{tag}_w_zero"],
+            [f"{tag}_w"],
+            axis=quant.weight_axis,
+        ),
+    ]
+    inputs = [f"{tag}_x", f"{tag}_w"]
+    if quant.conv.bias is not None:
+        bias_scale = (act_scale * w_scale).astype(np.float32)
+        bias = np.rint(quant.conv.bias.detach().numpy() / bias_scale).astype(np.int32)
+        initializers += [
+            numpy_helper.from_array(bias, f"{tag}_b_int32"),
+            numpy_helper.from_array(bias_scale, f"{tag}_b_scale"),
+            numpy_helper.from_array(np.zeros(len(bias), np.int32), f"{tag}_b_zero"),
+        ]
+        nodes.append(
+            helper.make_node(
+                "DequantizeLinear",
+                [f"{tag}_b_int32", f"{tag}_b_scale", f"{tag}_b_zero"],
+                [f"{tag}_b"],
+                axis=0,
+            )
+        )
+        inputs.append(f"{tag}_b")
+    return initializers, nodes, inputs
+
+
+def _plain(
+    conv: nn.Conv1d | nn.ConvTranspose1d, tag: str
+) -> tuple[list[Any], list[Any], list[str]]:
+    from onnx import numpy_helper
+
+    initializers = [numpy_helper.from_array(conv.weight.detach().numpy(), f"{tag}_w")]
+    inputs = [f"{tag}_w"]
+    if conv.bias is not None:
+        initializers.append(numpy_helper.from_array(conv.bias.detach().numpy(), f"{tag}_b"))
+        inputs.append(f"{tag}_b")
+    return initializers, [], inputs
+
+
+def export_decoder(decoder: nn.Module, source: Path, target: Path, prefix: str = "dec.") -> int:
+    """Write ``source`` with ``decoder``'s layers to ``target``; return how many were written."""
+    import onnx
+    from onnx import helper
+
+    model = onnx.load(str(source))
+    graph = model.graph
+    nodes, added, done = [], [], 0
+    for node in graph.node:
+        path = ".".join(node.name.strip("/").split("/")[:-1])
+        if node.op_type not in _CONVS or not path.startswith(prefix):
+            nodes.append(node)
+            continue
+        layer = decoder.get_submodule(path[len(prefix) :])
+        tag = path.replace(".", "_")
+        if isinstance(layer, QuantConv):
+            initializers, extra, inputs = _quantized(layer, tag)
+            quantize = helper.make_node(
+                "QuantizeLinear", [node.input[0], f"{tag}_x_scale", f"{tag}_x_zero"], [f"{tag}_xq"]
+            )
+            nodes += [quantize, *extra]
+        elif isinstance(layer, (nn.Conv1d, nn.ConvTranspose1d)):
+            initializers, extra, inputs = _plain(layer, tag)
+            inputs = [node.input[0], *inputs]
+        else:
+            raise TypeError(f"{path} is a {type(layer).__name__}, not a convolution")
+        added += initializers
+        del node.input[:]
+        node.input.extend(inputs)
+        nodes.append(node)
+        done += 1
+    used = {name for n in nodes for name in n.input}
+    kept = [i for i in graph.initializer if i.name in used]
+    del graph.initializer[:]
+    graph.initializer.extend([*kept, *added])
+    del graph.node[:]
+    graph.node.extend(nodes)
+    onnx.checker.check_model(model)
+    onnx.save(model, str(target))
+    return done
