@@ -17,6 +17,7 @@ from edgetts.split import split_voice
 
 torch = pytest.importorskip("torch", reason="the train extra is not installed")
 
+from edgetts.optimize import build_ptq  # noqa: E402
 from edgetts.optimize.student import build_student_variant  # noqa: E402
 from edgetts.train import VitsVoice, read_onnx_voice  # noqa: E402
 
@@ -118,6 +119,8 @@ def test_qat_smoke_trains_resumes_exports_and_loads(
         # int8 (u8 activations) everywhere but the float conv_post, 32 channels to 1.
         assert precisions.count("f32") == 1 and set(precisions) == {"u8", "f32"}
     assert split_voice(joe_ort.voice.model_path).decoder != resumed.split.decoder
+    with pytest.raises(ValueError, match="'q3' is already quantised"):
+        build_ptq(preset="weights", backend="onnxruntime", base="q3")
 
 
 def test_qat_settings_are_validated() -> None:
@@ -156,6 +159,11 @@ def test_pruned_students_are_smaller_dense_decoders(
     for backend in [b for b in ("onnxruntime", "openvino") if b in available_backends()]:
         audio = EdgeTTS(backend=backend, variant=method).speak("Hello.", noise_scale=0.0)
         assert len(audio.samples) > 0 and np.isfinite(audio.samples).all()
+    # Composes with PTQ: int8 weights on top of the pruned decoder.
+    small = build_ptq(preset="weights", backend="onnxruntime", base=method)
+    assert small.name == f"{method}-int8-weights" and small.manifest["base"] == method
+    assert small.size_bytes < 0.5 * variant.size_bytes
+    assert len(EdgeTTS(backend="onnxruntime", variant=small.name).speak("Hi.").samples) > 0
 
 
 def test_pruning_keeps_the_most_important_channels(model: VitsVoice) -> None:

@@ -165,6 +165,7 @@ def _optimize_ptq(args: argparse.Namespace) -> int:
         name=args.name,
         replace=args.force,
         check_sentences=dev_sentences()[: args.check],
+        base=args.base,
     )
     print(json.dumps(dict(variant.manifest), indent=1))
     print(f"wrote variant {variant.name!r} to {variant.folder}", file=sys.stderr)
@@ -251,6 +252,7 @@ def _add_optimize(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     ptq.add_argument("--calibration", type=Path, default=None, help="one sentence a line")
     ptq.add_argument("--name", default=None, help="variant name (default from the preset)")
     ptq.add_argument("--force", action="store_true", help="replace a variant of the same name")
+    ptq.add_argument("--base", default=None, help="quantise this pruned/distilled variant")
     ptq.add_argument(
         "--check", type=int, default=10, help="dev sentences to measure it on afterwards"
     )

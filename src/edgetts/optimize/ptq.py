@@ -37,7 +37,7 @@ from typing import Any
 from ..backends import resolve_backend_name
 from ..errors import BackendUnavailableError
 from ..split import SplitVoice, split_voice
-from ..variants import Variant
+from ..variants import Variant, load_variant
 from ..voice import Voice
 from .calibration import CalibrationSet, graph_feeds, load_calibration
 from .store import check_new_variant, store_variant
@@ -54,6 +54,8 @@ PRESETS = {
 }
 _TOOLKIT = {"openvino": "nncf", "onnxruntime": "onnxruntime"}
 _SHORT = {"openvino": "ov", "onnxruntime": "ort"}
+#: Methods whose variants are float and can be quantised further.
+FLOAT_METHODS = ("prune", "distill")
 #: Node-name prefixes whose computation stays float32 in every preset.
 DURATION_PATH = ("/dp/",)
 #: Where static int8 goes, per graph, before the decoder joins in int8-full.
@@ -61,8 +63,21 @@ _STATIC_SCOPE = {"prior": (), "flow": ("/flow/",), "decoder": ()}
 _OV_QUANTIZABLE = {"Convolution", "ConvolutionBackpropData", "GroupConvolution", "MatMul"}
 
 
-def default_variant_name(preset: str, backend: str) -> str:
-    return "int8-weights" if preset == "weights" else f"{preset}-{_SHORT[backend]}"
+def default_variant_name(preset: str, backend: str, base: str | None = None) -> str:
+    name = "int8-weights" if preset == "weights" else f"{preset}-{_SHORT[backend]}"
+    return f"{base}-{name}" if base else name
+
+
+def _base_split(voice: Voice, base: str | None) -> SplitVoice:
+    if base is None:
+        return split_voice(voice.model_path)
+    stored = load_variant(voice, base)
+    if stored.manifest["method"] not in FLOAT_METHODS:
+        raise ValueError(
+            f"variant {base!r} is already quantised ({stored.manifest['method']}); "
+            f"a base must be a float variant made by {sorted(FLOAT_METHODS)}"
+        )
+    return stored.split
 
 
 @dataclass(frozen=True)
@@ -177,6 +192,7 @@ def build_ptq(
     name: str | None = None,
     replace: bool = False,
     check_sentences: Sequence[str] = (),
+    base: str | None = None,
 ) -> Variant:
     """Build a post-training int8 variant of ``voice`` and store it.
 
@@ -184,6 +200,8 @@ def build_ptq(
     layout); ``weights`` variants run on any backend. ``check_sentences`` are
     synthesised right after the build to record fidelity and speed in the
     manifest. An existing variant of the same name is kept unless ``replace``.
+    ``base`` quantises a stored float variant (a pruned or distilled one)
+    instead of the voice itself.
     """
     loaded = voice if isinstance(voice, Voice) else Voice.load(voice)
     if preset not in PRESETS:
@@ -198,13 +216,14 @@ def build_ptq(
         raise BackendUnavailableError(
             f"{preset!r} for {backend} needs {toolkit}: pip install '{toolkit}'"
         )
-    name = name or default_variant_name(preset, backend)
+    name = name or default_variant_name(preset, backend, base)
     check_new_variant(loaded, name, replace)  # before the slow part
-    split = split_voice(loaded.model_path)
+    split = _base_split(loaded, base)
     job = _Job(loaded, split, backend, preset, load_calibration(calibration))
     static = preset != "weights"
     description = {
         "method": "ptq",
+        "base": base,
         "preset": preset,
         "description": PRESETS[preset],
         "backend": backend if static else "any",

@@ -17,6 +17,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import io
+import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -187,6 +188,16 @@ def _optimizer(student: Generator, settings: TrainSettings) -> torch.optim.Optim
     return torch.optim.Adam(groups)
 
 
+def _set_learning_rate(
+    optimizer: torch.optim.Optimizer, settings: TrainSettings, step: int
+) -> None:
+    """Cosine decay to zero over ``settings.steps`` (a longer resumed run stretches it)."""
+    factor = 0.5 * (1 + math.cos(math.pi * min(step, settings.steps) / settings.steps))
+    bases = (settings.learning_rate, settings.scale_learning_rate)
+    for group, base in zip(optimizer.param_groups, bases, strict=False):
+        group["lr"] = base * factor
+
+
 def _phase_starts(settings: TrainSettings) -> list[int]:
     phases = len(settings.widths)
     return [settings.steps * k // phases for k in range(phases)]
@@ -243,14 +254,16 @@ def train_student(
         student.load_state_dict(saved["student"])
         optimizer.load_state_dict(saved["optimizer"])
     loss_fn = SpectralLoss(rate)
-    if state.step == 0 and not state.curve:
-        state.curve.append((0, _mcd(student, held_out, rate)))
     starts = _phase_starts(settings)
     while state.step < settings.steps:
         if state.phase < len(starts) and state.step >= starts[state.phase]:
             # Prune the trained student further; importance is measured on it.
             student = _prune_phase(student, model.dec, settings.widths[state.phase], state)
             optimizer = _optimizer(student, settings)
+        if not state.curve:  # where training starts from
+            student.eval()
+            state.curve.append((0, _mcd(student, held_out, rate)))
+        _set_learning_rate(optimizer, settings, state.step)
         _train_step(
             student, optimizer, loss_fn, _batch(pairs, settings, hop, state), hop=hop, state=state
         )

@@ -1,0 +1,71 @@
+"""Quality against training steps for the trained variants in the model store.
+
+    python bench/training_curves.py bench/results/training_curves.png > bench/results/training.md
+
+Reads each trained variant's manifest (``edgetts optimize qat|prune|distill``
+record the held-out MCD every checkpoint) and plots MCD-DTW against steps, with
+the PTQ int8-full variant's MCD and the fp32 voice's run-to-run spread as lines.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+from pathlib import Path
+
+from edgetts.files import write_atomic
+from edgetts.variants import stored_variants
+from edgetts.voice import Voice
+
+TRAINED = ("qat", "prune", "distill")
+BENCH_JSON = Path(__file__).parent / "results" / "bench.json"
+
+
+def main() -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    target = Path(sys.argv[1])
+    voice = Voice.load(None)
+    trained = {
+        name: v for name, v in stored_variants(voice).items() if v.manifest["method"] in TRAINED
+    }
+    fig, ax = plt.subplots(figsize=(7, 4))
+    print("| variant | method | steps | minutes | steps/min | hardware | MCD start -> end (dB) |")
+    print("|---|---|---|---|---|---|---|")
+    for name, variant in trained.items():
+        training = variant.manifest["training"]
+        steps, mcd = zip(*training["curve_mcd_db"], strict=True)
+        ax.plot(steps, mcd, marker=".", label=f"{name} ({variant.manifest['method']})")
+        print(
+            f"| {name} | {variant.manifest['method']} | {training['steps']} | "
+            f"{training['seconds'] / 60:.0f} | {training['steps_per_minute']:.1f} | "
+            f"{training['hardware']} | {mcd[0]:.2f} -> {mcd[-1]:.2f} |"
+        )
+    if BENCH_JSON.is_file():
+        bench = json.loads(BENCH_JSON.read_text(encoding="utf-8"))
+        spread = bench["fidelity_spread"]["mcd_db"]
+        ax.axhline(
+            spread, color="grey", linestyle="--", label=f"fp32 run-to-run spread {spread:.2f}"
+        )
+        for record in bench["records"]:
+            if record["variant"] == "int8-full-ov":
+                mcd_ptq = record["fidelity"]["mcd_db"]
+                ax.axhline(
+                    mcd_ptq, color="red", linestyle=":", label=f"PTQ int8-full {mcd_ptq:.2f}"
+                )
+    ax.set_xlabel("training steps")
+    ax.set_ylabel("MCD-DTW vs fp32 decoder, held-out (dB)")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=120)
+    write_atomic(target, buffer.getvalue())
+    print(f"\nwrote {target}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
