@@ -9,6 +9,7 @@ import logging
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -178,6 +179,13 @@ def _optimize_student(args: argparse.Namespace) -> int:
     from .optimize.student import build_student_variant
 
     tick, close = progress_bar(args.steps)
+    shown = [0]
+
+    def progress(state: Any) -> None:  # a resumed run starts at its checkpoint's step
+        while shown[0] < state.step:
+            tick()
+            shown[0] += 1
+
     try:
         variant = build_student_variant(
             args.voice,
@@ -190,7 +198,7 @@ def _optimize_student(args: argparse.Namespace) -> int:
             name=args.name,
             replace=args.force,
             check_sentences=dev_sentences()[: args.check],
-            progress=lambda _: tick(),
+            progress=progress,
         )
     finally:
         close()
