@@ -266,7 +266,7 @@ def _add_optimize(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     )
     ptq.set_defaults(func=_optimize_ptq)
 
-    from .optimize.student import METHODS
+    from .optimize.student import METHODS, default_name
 
     for method, about in METHODS.items():
         trained = methods.add_parser(method, help=f"{about} (needs edgetts[train])")
@@ -274,7 +274,7 @@ def _add_optimize(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         trained.add_argument("--steps", type=int, default=1000, help="total training steps")
         trained.add_argument("--resume", action="store_true", help="continue from the checkpoint")
         trained.add_argument("--calibration", type=Path, default=None, help="training sentences")
-        trained.add_argument("--name", default=None, help=f"variant name (default {method})")
+        trained.add_argument("--name", default=None, help=f"variant name ({default_name(method)})")
         trained.add_argument("--force", action="store_true", help="replace a variant of that name")
         trained.add_argument("--eval", type=int, default=4, help="held-out dev sentences (curve)")
         trained.add_argument("--check", type=int, default=10, help="dev sentences to measure on")

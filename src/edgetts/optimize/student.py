@@ -35,7 +35,13 @@ from .ptq import DURATION_PATH, ort_quantize
 from .store import check_new_variant, store_variant
 from .weights import compress_weights
 
-__all__ = ["DEFAULT_WIDTHS", "METHODS", "build_student_variant", "train_work_dir"]
+__all__ = [
+    "DEFAULT_WIDTHS",
+    "METHODS",
+    "build_student_variant",
+    "default_name",
+    "train_work_dir",
+]
 
 METHODS = {
     "qat": "QAT int8 decoder, static int8 flow, int8-weight text encoder",
@@ -43,6 +49,10 @@ METHODS = {
     "distill": "half-width decoder student distilled from the fp32 decoder",
 }
 DEFAULT_WIDTHS = {"qat": (), "prune": (0.75, 0.5), "distill": (0.5,)}
+
+
+def default_name(method: str) -> str:
+    return "int8-qat" if method == "qat" else method
 
 
 def train_work_dir(voice: Voice, method: str) -> Path:
@@ -78,7 +88,7 @@ def build_student_variant(
     if not eval_sentences:
         raise ValueError("eval_sentences is empty: give held-out sentences for the curve")
     loaded = voice if isinstance(voice, Voice) else Voice.load(voice)
-    name = name or ("int8-qat" if method == "qat" else method)
+    name = name or default_name(method)
     check_new_variant(loaded, name, replace)
     chosen = tuple(DEFAULT_WIDTHS[method] if widths is None else widths)
     settings = TrainSettings(steps=steps, quantize=method == "qat", widths=chosen)
