@@ -9,7 +9,7 @@ import logging
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -24,6 +24,9 @@ from .text import check_text
 from .timestamps import WordTime, to_srt, to_vtt
 from .voice import DEFAULT_VOICE, Voice, installed_voices
 from .wav import SAMPLE_FORMATS, WavWriter
+
+if TYPE_CHECKING:
+    from .variants import Variant
 
 __all__ = ["main"]
 
@@ -154,6 +157,12 @@ def _variants(args: argparse.Namespace) -> int:
     return 0
 
 
+def _report_variant(variant: Variant) -> int:
+    print(json.dumps(dict(variant.manifest), indent=1))
+    print(f"wrote variant {variant.name!r} to {variant.folder}", file=sys.stderr)
+    return 0
+
+
 def _optimize_ptq(args: argparse.Namespace) -> int:
     from .eval import dev_sentences
     from .optimize import build_ptq
@@ -168,9 +177,7 @@ def _optimize_ptq(args: argparse.Namespace) -> int:
         check_sentences=dev_sentences()[: args.check],
         base=args.base,
     )
-    print(json.dumps(dict(variant.manifest), indent=1))
-    print(f"wrote variant {variant.name!r} to {variant.folder}", file=sys.stderr)
-    return 0
+    return _report_variant(variant)
 
 
 def _optimize_student(args: argparse.Namespace) -> int:
@@ -202,9 +209,7 @@ def _optimize_student(args: argparse.Namespace) -> int:
         )
     finally:
         close()
-    print(json.dumps(dict(variant.manifest), indent=1))
-    print(f"wrote variant {variant.name!r} to {variant.folder}", file=sys.stderr)
-    return 0
+    return _report_variant(variant)
 
 
 def _backends(_: argparse.Namespace) -> int:

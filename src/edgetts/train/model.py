@@ -265,9 +265,10 @@ class DurationPredictor(nn.Module):
         )
         bins = (convs[f"dp.flows.{flows[0]}.proj"].out_channels + 1) // 3
         flow_layers = _count(convs, f"dp.flows.{flows[0]}.convs.convs_sep.")
-        self.flows = nn.ModuleDict(
-            {str(i): ConvFlow(_sub(held, f"flows.{i}"), channels, flow_layers, bins) for i in flows}
-        )
+        built = {i: ConvFlow(_sub(held, f"flows.{i}"), channels, flow_layers, bins) for i in flows}
+        self.flows = nn.ModuleDict({str(i): flow for i, flow in built.items()})
+        # Inference runs them last to first (a plain list: already registered above).
+        self._reversed: list[ConvFlow] = [built[i] for i in sorted(built, reverse=True)]
         self.flows_0 = nn.ParameterDict(
             {"m": nn.Parameter(torch.zeros(2, 1)), "logs": nn.Parameter(torch.zeros(2, 1))}
         )
@@ -276,9 +277,7 @@ class DurationPredictor(nn.Module):
         """Log-durations from hidden states ``x`` and noise of shape (b, 2, t)."""
         x = self.proj(self.convs(self.pre(x.detach()), mask)) * mask
         z = noise
-        for i in sorted(self.flows, key=int, reverse=True):  # each after a channel flip
-            flow = self.flows[i]
-            assert isinstance(flow, ConvFlow)
+        for flow in self._reversed:  # each after a channel flip
             z = flow.reverse(torch.flip(z, [1]), mask, x)
         z = torch.flip(z, [1])
         z = (z - self.flows_0["m"]) * torch.exp(-self.flows_0["logs"]) * mask
