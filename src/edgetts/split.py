@@ -25,7 +25,7 @@ from pathlib import Path
 from .errors import ModelLoadError
 from .files import sha256_file, store_dir
 
-__all__ = ["SplitVoice", "split_voice"]
+__all__ = ["SplitVoice", "cut_points", "split_voice"]
 
 _FORMAT = 2  # bump when the cached layout changes
 
@@ -44,7 +44,7 @@ class SplitVoice:
         return self.prior, self.flow, self.decoder
 
 
-def _cut_points(model_path: Path) -> tuple[dict[str, str], list[str]]:
+def cut_points(model_path: Path) -> tuple[dict[str, str], list[str]]:
     """The tensors to cut at (z_p, mask, z, durations) and the graph's inputs."""
     import onnx
 
@@ -97,7 +97,7 @@ def split_voice(model_path: Path, cache_dir: Path | None = None) -> SplitVoice:
 def _build(model_path: Path, folder: Path) -> None:
     from onnx.utils import extract_model
 
-    cut, inputs = _cut_points(model_path)
+    cut, inputs = cut_points(model_path)
     folder.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".split-", dir=folder.parent))
     source = str(model_path)
