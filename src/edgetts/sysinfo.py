@@ -6,14 +6,15 @@ import importlib.metadata
 import os
 import platform
 import subprocess
+from collections.abc import Iterable
 from pathlib import Path
 
-__all__ = ["system_info"]
+__all__ = ["cpu_model", "package_versions", "system_info"]
 
 _PACKAGES = ("edgetts", "numpy", "onnxruntime", "openvino", "piper-tts", "espeakng-loader")
 
 
-def _cpu_model() -> str:
+def cpu_model() -> str:
     cpuinfo = Path("/proc/cpuinfo")
     if cpuinfo.is_file():
         for line in cpuinfo.read_text(errors="replace").splitlines():
@@ -51,21 +52,26 @@ def _git_commit() -> str | None:
     return out.stdout.strip() or None
 
 
-def system_info() -> dict[str, object]:
+def package_versions(names: Iterable[str]) -> dict[str, str | None]:
+    """Installed version of each distribution in ``names`` (None when absent)."""
     versions: dict[str, str | None] = {}
-    for name in _PACKAGES:
+    for name in names:
         try:
             versions[name] = importlib.metadata.version(name)
         except importlib.metadata.PackageNotFoundError:
             versions[name] = None
+    return versions
+
+
+def system_info() -> dict[str, object]:
     return {
-        "cpu": _cpu_model(),
+        "cpu": cpu_model(),
         "machine": platform.machine(),
         "logical_cores": os.cpu_count(),
         "usable_cores": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
         "gpu": _gpu(),
         "python": platform.python_version(),
         "os": platform.platform(),
-        "versions": versions,
+        "versions": package_versions(_PACKAGES),
         "git_commit": _git_commit(),
     }

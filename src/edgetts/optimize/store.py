@@ -3,7 +3,6 @@ then moved into place with its manifest, so a failed build leaves nothing."""
 
 from __future__ import annotations
 
-import importlib.metadata
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
@@ -11,6 +10,7 @@ from typing import Any
 
 from ..files import sha256_file, staged_folder
 from ..split import SplitVoice
+from ..sysinfo import package_versions
 from ..variants import FORMAT, Variant, load_variant, variant_folder, write_manifest
 from ..voice import Voice
 from .check import check_variant
@@ -18,16 +18,6 @@ from .check import check_variant
 __all__ = ["check_new_variant", "store_variant"]
 
 _VERSIONED = ("edgetts", "onnx", "onnxruntime", "openvino", "nncf", "numpy", "torch")
-
-
-def _versions() -> dict[str, str]:
-    found = {}
-    for name in _VERSIONED:
-        try:
-            found[name] = importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            continue
-    return found
 
 
 def check_new_variant(voice: Voice, name: str, replace: bool) -> Path:
@@ -72,7 +62,7 @@ def store_variant(
             "cut": {c: getattr(split, c) for c in ("z_p", "mask", "z", "durations")},
             "size_bytes": size,
             "size_ratio": size / source_bytes,
-            "versions": _versions(),
+            "versions": {k: v for k, v in package_versions(_VERSIONED).items() if v},
             "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         }
         if check_sentences:

@@ -18,7 +18,6 @@ extra (PyTorch).
 from __future__ import annotations
 
 import os
-import platform
 import shutil
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
@@ -28,6 +27,7 @@ from typing import Any
 from ..backends import available_backends
 from ..files import home_dir
 from ..split import split_voice
+from ..sysinfo import cpu_model
 from ..variants import Variant
 from ..voice import Voice
 from .calibration import graph_feeds, load_calibration
@@ -126,7 +126,7 @@ def build_student_variant(
             "steps": state.step,
             "seconds": state.seconds,
             "steps_per_minute": 60 * state.step / state.seconds if state.seconds else None,
-            "hardware": f"{platform.machine()}, {os.cpu_count()} cpus, {platform.processor()}",
+            "hardware": f"{cpu_model()}, {os.cpu_count()} cpus",
             "curve_mcd_db": state.curve,
             "eval_sentences": len(eval_sentences),
             "decoder_channels": [len(k) for k in state.keep] or None,
