@@ -56,7 +56,8 @@ def default_name(method: str) -> str:
 
 
 def train_work_dir(voice: Voice, method: str) -> Path:
-    """Where training keeps its teacher cache and checkpoint."""
+    """Where training keeps a method's checkpoint (``method="teacher"``: the shared
+    cache of teacher pairs)."""
     return home_dir() / "train" / voice.name / method
 
 
@@ -94,8 +95,16 @@ def build_student_variant(
     settings = TrainSettings(steps=steps, quantize=method == "qat", widths=chosen)
     texts = load_calibration(calibration)
     work = work_dir or train_work_dir(loaded, method)
+    teachers = None if work_dir else train_work_dir(loaded, "teacher")
     student, state = train_student(
-        loaded, texts.texts, eval_sentences, work, settings, resume=resume, progress=progress
+        loaded,
+        texts.texts,
+        eval_sentences,
+        work,
+        settings,
+        resume=resume,
+        progress=progress,
+        teacher_dir=teachers,
     )
     split = split_voice(loaded.model_path)
 

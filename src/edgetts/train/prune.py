@@ -81,7 +81,9 @@ def compose(outer: Keep, inner: Keep) -> Keep:
     return [o[i] for o, i in zip(outer, inner, strict=True)]
 
 
-def _sliced(conv: nn.Conv1d | nn.ConvTranspose1d, out_idx: Tensor | None, in_idx: Tensor | None):  # type: ignore[no-untyped-def]
+def _sliced(
+    conv: nn.Conv1d | nn.ConvTranspose1d, out_idx: Tensor | None, in_idx: Tensor | None
+) -> nn.Conv1d | nn.ConvTranspose1d:
     weight = conv.weight.detach()
     out_dim, in_dim = (1, 0) if isinstance(conv, nn.ConvTranspose1d) else (0, 1)
     if out_idx is not None:

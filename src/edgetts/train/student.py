@@ -220,11 +220,17 @@ def train_student(
     *,
     resume: bool = False,
     progress: Callable[[TrainState], None] | None = None,
+    teacher_dir: Path | None = None,
 ) -> tuple[Generator, TrainState]:
-    """Train the student decoder; return it and the history (with the MCD curve)."""
+    """Train the student decoder; return it and the history (with the MCD curve).
+
+    The checkpoint goes in ``work_dir``; teacher pairs are cached in
+    ``teacher_dir`` (default ``work_dir/teacher``), which methods may share:
+    the cache key covers the voice, texts, draws and seed.
+    """
     torch.manual_seed(settings.seed)
     model = VitsVoice.from_onnx(voice.model_path)
-    cache = work_dir / "teacher"
+    cache = teacher_dir or work_dir / "teacher"
     pairs = teacher_pairs(
         model, voice, train_texts, cache, draws=settings.draws, seed=settings.seed
     )
