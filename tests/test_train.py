@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import onnx
@@ -179,3 +180,120 @@ def test_pruning_keeps_the_most_important_channels(model: VitsVoice) -> None:
     assert all(scores[i][half[i]].min() >= scores[i].median() for i in range(len(scores)))
     with pytest.raises(ValueError, match=r"cannot keep \[1, 1, 1\] channels"):
         keep_top(scores, [1, 1, 1])
+
+
+def _teacher(model: VitsVoice, frames: tuple[int, ...]) -> Any:
+    from edgetts.train.student import Teacher
+
+    generator = torch.Generator().manual_seed(1)
+    pairs = []
+    for n in frames:
+        z = torch.randn(1, 192, n, generator=generator)
+        with torch.no_grad():
+            pairs.append((z[0].numpy(), model.dec(z).reshape(-1).numpy()))
+    return Teacher(model.dec, pairs[:-1], pairs[-1:], 22050)
+
+
+def test_packed_teacher_rebuilds_its_targets_from_float16_latents(
+    model: VitsVoice, tmp_path: Path
+) -> None:
+    from edgetts.train.student import load_teacher, save_teacher
+
+    teacher = _teacher(model, (60, 40))
+    save_teacher(teacher, tmp_path / "teacher.pt")
+    loaded = load_teacher(tmp_path / "teacher.pt")
+    assert loaded.sample_rate == 22050 and loaded.decoder.hop == 256
+    for (z, _), (z16, wav16) in zip(
+        teacher.pairs + teacher.held_out, loaded.pairs + loaded.held_out, strict=True
+    ):
+        assert z16.dtype == np.float32
+        np.testing.assert_array_equal(z16, z.astype(np.float16).astype(np.float32))
+        with torch.no_grad():
+            expected = model.dec(torch.from_numpy(z16)[None]).reshape(-1).numpy()
+        np.testing.assert_array_equal(wav16, expected)  # targets of the rounded latents
+    state = loaded.decoder.state_dict()
+    assert all(torch.equal(v, state[k]) for k, v in model.dec.state_dict().items())
+
+
+def test_fit_checkpoints_strip_and_resume(model: VitsVoice, tmp_path: Path) -> None:
+    from edgetts.train.student import TrainSettings, finished, fit, strip_checkpoint
+
+    teacher = _teacher(model, (40, 40, 30))
+    settings = TrainSettings(
+        steps=2, batch=1, segment_frames=8, checkpoint_every=1, eval_sentences=1, widths=(0.25,)
+    )
+    _, state = fit(teacher, tmp_path / "run", settings)
+    assert state.step == 2 and state.hardware.endswith(f"(torch {torch.__version__})")
+    full = tmp_path / "run" / "student.pt"
+    (tmp_path / "moved").mkdir()
+    strip_checkpoint(full, tmp_path / "moved" / "student.pt")
+    stripped = torch.load(tmp_path / "moved" / "student.pt", weights_only=False)
+    assert "optimizer" not in stripped and "optimizer" in torch.load(full, weights_only=False)
+    assert finished(tmp_path / "moved", settings)
+    longer = TrainSettings(**{**vars(settings), "steps": 3, "checkpoint_every": 5})
+    assert not finished(tmp_path / "moved", longer)
+    student, state = fit(teacher, tmp_path / "moved", longer, resume=True)
+    assert state.step == 3 and [s for s, _ in state.curve] == [0, 1, 2, 3]
+    assert student.conv_pre.out_channels == 64  # a quarter of 256, pruned once
+    other = TrainSettings(**{**vars(longer), "batch": 2})
+    with pytest.raises(ValueError, match="was made with other settings"):
+        fit(teacher, tmp_path / "moved", other, resume=True)
+
+
+def test_training_devices_are_checked(model: VitsVoice, tmp_path: Path) -> None:
+    from edgetts.train.student import TrainSettings, fit
+
+    teacher, settings = _teacher(model, (40, 40)), TrainSettings(steps=1)
+    with pytest.raises(ValueError, match="unknown torch device 'gpu0'"):
+        fit(teacher, tmp_path, settings, device="gpu0")
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match=r"'cuda': torch \S+ sees no CUDA GPU here"):
+            fit(teacher, tmp_path, settings, device="cuda")
+
+
+def _small_decoder() -> Any:
+    """A HiFi-GAN of the voice's layout, 2 stages of 4x, 32 channels: no voice needed."""
+    from edgetts.train.model import Generator
+    from edgetts.train.onnx_import import ConvSpec
+
+    def conv(cin: int, cout: int, kernel: int, dilation: int = 1) -> ConvSpec:
+        pad = dilation * (kernel - 1) // 2
+        return ConvSpec(False, cin, cout, kernel, 1, pad, dilation, 1, True)
+
+    specs = {"dec.conv_pre": conv(192, 32, 7), "dec.conv_post": conv(8, 1, 7)}
+    for stage, width in enumerate((16, 8)):
+        specs[f"dec.ups.{stage}"] = ConvSpec(True, 2 * width, width, 8, 4, 2, 1, 1, True)
+        for k, dilation in enumerate((1, 3)):
+            specs[f"dec.resblocks.{stage}.convs.{k}"] = conv(width, width, 3, dilation)
+    torch.manual_seed(0)
+    return Generator(specs).eval()
+
+
+@pytest.mark.gpu
+def test_fit_on_a_cuda_gpu_matches_the_cpu(tmp_path: Path) -> None:
+    if not torch.cuda.is_available():
+        pytest.skip("no CUDA GPU visible to torch")
+    from edgetts.train.student import Teacher, TrainSettings, fit
+
+    decoder = _small_decoder()
+    generator = torch.Generator().manual_seed(1)
+    pairs = []
+    for _ in range(3):
+        z = torch.randn(1, 192, 160, generator=generator)
+        with torch.no_grad():
+            pairs.append((z[0].numpy(), torch.roll(decoder(z), 3, -1).reshape(-1).numpy()))
+    teacher = Teacher(decoder, pairs[:2], pairs[2:], 16000)
+    settings = TrainSettings(steps=3, batch=2, segment_frames=136, eval_sentences=1)
+    with torch.backends.cudnn.flags(enabled=True, allow_tf32=False):
+        on_gpu, state = fit(teacher, tmp_path / "gpu", settings, device="cuda")
+    on_cpu, reference = fit(teacher, tmp_path / "cpu", settings)
+    assert torch.cuda.get_device_name() in state.hardware
+    assert state.losses[-1] < state.losses[0]  # it learns the shifted target
+    np.testing.assert_allclose(state.losses, reference.losses, rtol=1e-3)
+    z = torch.from_numpy(pairs[2][0])[None]
+    with torch.no_grad():
+        torch.testing.assert_close(on_gpu(z), on_cpu(z), atol=1e-3, rtol=0)
+    quantized = TrainSettings(steps=2, batch=2, segment_frames=136, eval_sentences=1, quantize=True)
+    student, _ = fit(teacher, tmp_path / "qat", quantized, device="cuda")
+    with torch.no_grad():
+        assert torch.isfinite(student(z)).all()

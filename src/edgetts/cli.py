@@ -199,6 +199,10 @@ def _optimize_student(args: argparse.Namespace) -> int:
             method=args.method,
             steps=args.steps,
             widths=args.widths,
+            batch=args.batch,
+            learning_rate=args.learning_rate,
+            draws=args.draws,
+            device=args.device,
             resume=args.resume,
             calibration=args.calibration,
             eval_sentences=dev_sentences()[-args.eval :],
@@ -278,6 +282,10 @@ def _add_optimize(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         trained.add_argument("--voice", default=None)
         trained.add_argument("--steps", type=int, default=1000, help="total training steps")
         trained.add_argument("--resume", action="store_true", help="continue from the checkpoint")
+        trained.add_argument("--batch", type=int, default=4, help="windows per step")
+        trained.add_argument("--learning-rate", type=float, default=1e-4, help="peak (cosine)")
+        trained.add_argument("--draws", type=int, default=3, help="noise draws per sentence")
+        trained.add_argument("--device", default="cpu", help="torch device, e.g. cuda")
         trained.add_argument("--calibration", type=Path, default=None, help="training sentences")
         trained.add_argument("--name", default=None, help=f"variant name ({default_name(method)})")
         trained.add_argument("--force", action="store_true", help="replace a variant of that name")

@@ -27,7 +27,6 @@ from typing import Any
 from ..backends import available_backends
 from ..files import home_dir
 from ..split import split_voice
-from ..sysinfo import cpu_model
 from ..variants import Variant
 from ..voice import Voice
 from .calibration import graph_feeds, load_calibration
@@ -67,6 +66,10 @@ def build_student_variant(
     method: str = "qat",
     steps: int = 1000,
     widths: Sequence[float] | None = None,
+    batch: int = 4,
+    learning_rate: float = 1e-4,
+    draws: int = 3,
+    device: str = "cpu",
     resume: bool = False,
     calibration: str | os.PathLike[str] | None = None,
     eval_sentences: Sequence[str] = (),
@@ -78,8 +81,9 @@ def build_student_variant(
 ) -> Variant:
     """Train (or resume) a student decoder for ``steps`` steps and store the variant.
 
-    Training sentences are the calibration set; ``eval_sentences`` (held out)
-    give the quality-vs-steps curve recorded in the manifest.
+    Training sentences are the calibration set (``draws`` noise draws each);
+    ``eval_sentences`` (held out) give the quality-vs-steps curve recorded in
+    the manifest. ``device`` is a torch device (``"cuda"`` trains on a GPU).
     """
     from ..train.export import export_decoder
     from ..train.student import TrainSettings, train_student
@@ -92,7 +96,14 @@ def build_student_variant(
     name = name or default_name(method)
     check_new_variant(loaded, name, replace)
     chosen = tuple(DEFAULT_WIDTHS[method] if widths is None else widths)
-    settings = TrainSettings(steps=steps, quantize=method == "qat", widths=chosen)
+    settings = TrainSettings(
+        steps=steps,
+        batch=batch,
+        learning_rate=learning_rate,
+        draws=draws,
+        quantize=method == "qat",
+        widths=chosen,
+    )
     texts = load_calibration(calibration)
     work = work_dir or train_work_dir(loaded, method)
     teachers = None if work_dir else train_work_dir(loaded, "teacher")
@@ -105,6 +116,7 @@ def build_student_variant(
         resume=resume,
         progress=progress,
         teacher_dir=teachers,
+        device=device,
     )
     split = split_voice(loaded.model_path)
 
@@ -135,7 +147,7 @@ def build_student_variant(
             "steps": state.step,
             "seconds": state.seconds,
             "steps_per_minute": 60 * state.step / state.seconds if state.seconds else None,
-            "hardware": f"{cpu_model()}, {os.cpu_count()} cpus",
+            "hardware": state.hardware,
             "curve_mcd_db": state.curve,
             "eval_sentences": len(eval_sentences),
             "decoder_channels": [len(k) for k in state.keep] or None,

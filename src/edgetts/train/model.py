@@ -20,7 +20,7 @@ from torch.nn import functional as F
 
 from .onnx_import import ConvSpec, OnnxVoice, read_onnx_voice
 
-__all__ = ["VitsVoice"]
+__all__ = ["Generator", "VitsVoice"]
 
 LRELU_SLOPE = 0.1
 TAIL_BOUND = 5.0
@@ -330,6 +330,12 @@ class Generator(nn.Module):
         self.stages = _count(convs, "dec.ups.")
         self.kernels = _count(convs, "dec.resblocks.") // self.stages
         self.depth = _count(convs, "dec.resblocks.0.convs.")
+        self.specs = {k: v for k, v in convs.items() if k.startswith("dec.")}  # to rebuild it
+
+    @property
+    def hop(self) -> int:
+        """Waveform samples per latent frame."""
+        return math.prod(v.stride for k, v in self.specs.items() if k.startswith("dec.ups."))
 
     def forward(self, z: Tensor) -> Tensor:
         x = self.conv_pre(z)

@@ -10,6 +10,11 @@ phase each, the first pruning at step 0). It is trained on random windows of
 teacher's samples under a multi-resolution STFT + mel loss. Checkpoints are
 written atomically every ``checkpoint_every`` steps; ``resume`` continues
 from the last one with the same data order.
+
+Training runs on any torch device (``device="cuda"``). Where the voice cannot
+go with it (a rented GPU with a small upload), :func:`save_teacher` packs what
+training needs -- the teacher's decoder and latents -- into one file, and
+:func:`load_teacher` rebuilds the waveform targets from them where it runs.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import copy
 import hashlib
 import io
 import math
+import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -32,13 +38,26 @@ from ..eval.fidelity import fidelity
 from ..files import sha256_file, write_atomic
 from ..phonemize import phonemize
 from ..streaming import DECODER_CONTEXT
+from ..sysinfo import cpu_model
 from ..voice import Voice
 from .losses import SpectralLoss
 from .model import Generator, VitsVoice
 from .prune import channel_importance, compose, decoder_widths, keep_top, prune_decoder
 from .quant import calibrate, quantize_decoder
 
-__all__ = ["TrainSettings", "TrainState", "teacher_pairs", "train_student"]
+__all__ = [
+    "Teacher",
+    "TrainSettings",
+    "TrainState",
+    "finished",
+    "fit",
+    "load_teacher",
+    "load_voice_teacher",
+    "save_teacher",
+    "strip_checkpoint",
+    "teacher_pairs",
+    "train_student",
+]
 
 _TEACHER_FORMAT = 1
 Pair = tuple[np.ndarray, np.ndarray]  # z (channels, frames), waveform (frames * hop)
@@ -77,6 +96,17 @@ class TrainState:
     seconds: float = 0.0
     curve: list[tuple[int, float]] = field(default_factory=list)  # (step, MCD dB)
     losses: list[float] = field(default_factory=list)
+    hardware: str = ""  # where the last steps ran
+
+
+@dataclass
+class Teacher:
+    """What training needs of the fp32 voice: its decoder and (z, waveform) pairs."""
+
+    decoder: Generator
+    pairs: list[Pair]
+    held_out: list[Pair]  # for the quality-vs-steps curve
+    sample_rate: int
 
 
 def teacher_pairs(
@@ -129,12 +159,14 @@ def _batch(
     return torch.from_numpy(np.stack(latents)), torch.from_numpy(np.stack(targets))
 
 
-def _mcd(decoder: torch.nn.Module, pairs: Sequence[Pair], rate: int) -> float:
+def _decode(decoder: torch.nn.Module, z: np.ndarray, device: torch.device) -> np.ndarray:
     with torch.no_grad():
-        scores = [
-            fidelity(decoder(torch.from_numpy(z)[None]).reshape(-1).numpy(), wav, rate).mcd_db
-            for z, wav in pairs
-        ]
+        out: np.ndarray = decoder(torch.from_numpy(z)[None].to(device)).reshape(-1).cpu().numpy()
+    return out
+
+
+def _mcd(decoder: torch.nn.Module, pairs: Sequence[Pair], rate: int, device: torch.device) -> float:
+    scores = [fidelity(_decode(decoder, z, device), wav, rate).mcd_db for z, wav in pairs]
     return float(np.mean(scores))
 
 
@@ -203,12 +235,195 @@ def _phase_starts(settings: TrainSettings) -> list[int]:
     return [settings.steps * k // phases for k in range(phases)]
 
 
+#: Settings that may change between a run and its resumption.
+_RESUMABLE = ("steps", "checkpoint_every")
+
+
 def _same_settings(saved: dict[str, Any], settings: TrainSettings) -> bool:
-    """Everything but the step count must match (fields added later take their default)."""
+    """Everything but ``_RESUMABLE`` must match (fields added later take their default)."""
     current = asdict(settings)
     current["widths"] = list(current["widths"])
     saved = {**saved, "widths": list(saved.get("widths", []))}
-    return all(saved.get(k, v) == v for k, v in current.items() if k != "steps")
+    return all(saved.get(k, v) == v for k, v in current.items() if k not in _RESUMABLE)
+
+
+def _load_checkpoint(path: Path, settings: TrainSettings) -> dict[str, Any] | None:
+    if not path.is_file():
+        return None
+    saved: dict[str, Any] = torch.load(path, map_location="cpu", weights_only=False)
+    if not _same_settings(saved["settings"], settings):
+        raise ValueError(
+            f"checkpoint {path} was made with other settings ({saved['settings']}); "
+            "resume with the same ones, or start again without resume"
+        )
+    return saved
+
+
+def finished(work_dir: Path, settings: TrainSettings) -> bool:
+    """Whether ``work_dir`` holds a checkpoint of these settings with all steps done."""
+    saved = _load_checkpoint(work_dir / "student.pt", settings)
+    return saved is not None and saved["state"]["step"] >= settings.steps
+
+
+def _torch_device(name: str) -> torch.device:
+    try:
+        device = torch.device(name)
+    except RuntimeError as error:
+        raise ValueError(f"unknown torch device {name!r}: {error}") from None
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device {name!r}: torch {torch.__version__} sees no CUDA GPU here")
+    return device
+
+
+def _hardware(device: torch.device) -> str:
+    if device.type == "cuda":
+        return f"{torch.cuda.get_device_name(device)} (torch {torch.__version__})"
+    return f"{cpu_model()}, {os.cpu_count()} cpus (torch {torch.__version__})"
+
+
+def fit(
+    teacher: Teacher,
+    work_dir: Path,
+    settings: TrainSettings,
+    *,
+    resume: bool = False,
+    progress: Callable[[TrainState], None] | None = None,
+    device: str = "cpu",
+) -> tuple[Generator, TrainState]:
+    """Train a student of ``teacher.decoder``; return it (on the CPU) and its history.
+
+    A checkpoint without optimizer state (:func:`strip_checkpoint`) resumes
+    with a fresh optimizer.
+    """
+    torch.manual_seed(settings.seed)
+    where = _torch_device(device)
+    work_dir.mkdir(parents=True, exist_ok=True)
+    checkpoint = work_dir / "student.pt"
+    saved = _load_checkpoint(checkpoint, settings) if resume else None
+    state = TrainState(**saved["state"]) if saved else TrainState()
+    student: Generator = copy.deepcopy(teacher.decoder)
+    if state.keep:
+        student = prune_decoder(teacher.decoder, [torch.tensor(k) for k in state.keep])
+    quants = quantize_decoder(student) if settings.quantize else {}
+    student.to(where)
+    if quants and saved is None:
+        samples = [torch.from_numpy(z)[None].to(where) for z, _ in teacher.pairs[:16]]
+        calibrate(student, quants, samples)
+    optimizer = _optimizer(student, settings)
+    if saved is not None:
+        student.load_state_dict(saved["student"])
+        if "optimizer" in saved:
+            optimizer.load_state_dict(saved["optimizer"])
+    loss_fn = SpectralLoss(teacher.sample_rate).to(where)
+    hop, rate, held_out = teacher.decoder.hop, teacher.sample_rate, teacher.held_out
+    starts = _phase_starts(settings)
+    if state.step < settings.steps:
+        state.hardware = _hardware(where)
+    while state.step < settings.steps:
+        if state.phase < len(starts) and state.step >= starts[state.phase]:
+            # Prune the trained student further; importance is measured on it.
+            pruned = _prune_phase(
+                student.cpu(), teacher.decoder, settings.widths[state.phase], state
+            )
+            student = pruned.to(where)
+            optimizer = _optimizer(student, settings)
+        if not state.curve:  # where training starts from
+            student.eval()
+            state.curve.append((0, _mcd(student, held_out, rate, where)))
+        _set_learning_rate(optimizer, settings, state.step)
+        latents, targets = _batch(teacher.pairs, settings, hop, state)
+        batch = (latents.to(where), targets.to(where))
+        _train_step(student, optimizer, loss_fn, batch, hop=hop, state=state)
+        if state.step % settings.checkpoint_every == 0 or state.step == settings.steps:
+            student.eval()
+            state.curve.append((state.step, _mcd(student, held_out, rate, where)))
+            _save(
+                checkpoint,
+                {
+                    "settings": asdict(settings),
+                    "student": student.state_dict(),
+                    "optimizer": optimizer.state_dict(),
+                    "state": asdict(state),
+                },
+            )
+        if progress:
+            progress(state)
+    return student.cpu().eval(), state
+
+
+def strip_checkpoint(source: Path, target: Path) -> None:
+    """Copy a checkpoint without its optimizer state (a third of its size, or less)."""
+    saved = torch.load(source, map_location="cpu", weights_only=False)
+    saved.pop("optimizer", None)
+    _save(target, saved)
+
+
+def load_voice_teacher(
+    voice: Voice,
+    train_texts: Sequence[str],
+    eval_texts: Sequence[str],
+    cache: Path,
+    settings: TrainSettings,
+    *,
+    pairs: bool = True,
+) -> Teacher:
+    """The teacher of ``voice``; ``pairs=False`` skips the data (a finished checkpoint
+    needs none)."""
+    model = VitsVoice.from_onnx(voice.model_path)
+    rate = voice.config.sample_rate
+    if not pairs:
+        return Teacher(model.dec, [], [], rate)
+    train = teacher_pairs(
+        model, voice, train_texts, cache, draws=settings.draws, seed=settings.seed
+    )
+    held_out = teacher_pairs(
+        model, voice, eval_texts[: settings.eval_sentences], cache, draws=1, seed=settings.seed + 1
+    )
+    return Teacher(model.dec, train, held_out, rate)
+
+
+def save_teacher(teacher: Teacher, path: Path) -> None:
+    """Pack the teacher for training elsewhere: its decoder and latents in float16
+    (the waveform targets are rebuilt from the rounded latents by :func:`load_teacher`)."""
+
+    def half(pairs: list[Pair]) -> list[torch.Tensor]:  # tensors: stored raw, unpickled
+        return [torch.from_numpy(z.astype(np.float16)) for z, _ in pairs]
+
+    payload = {
+        "format": _TEACHER_FORMAT,
+        "decoder": teacher.decoder.state_dict(),
+        "specs": teacher.decoder.specs,
+        "latents": half(teacher.pairs),
+        "held_out": half(teacher.held_out),
+        "sample_rate": teacher.sample_rate,
+    }
+    _save(path, payload)
+
+
+def load_teacher(path: Path, device: str = "cpu") -> Teacher:
+    """A teacher packed by :func:`save_teacher`, its targets decoded in float32 on
+    ``device`` (TF32 off: the targets are the fp32 voice's)."""
+    saved = torch.load(path, map_location="cpu", weights_only=False)
+    if saved.get("format") != _TEACHER_FORMAT:
+        raise ValueError(f"{path} is not a teacher file of format {_TEACHER_FORMAT}")
+    decoder = Generator(saved["specs"])
+    decoder.load_state_dict(saved["decoder"])
+    where = _torch_device(device)
+    decoder.to(where).eval()
+
+    def pairs(latents: list[torch.Tensor]) -> list[Pair]:
+        with torch.backends.cudnn.flags(enabled=True, allow_tf32=False):
+            out = []
+            for z16 in latents:
+                z = z16.float().numpy()
+                out.append((z, _decode(decoder, z, where)))
+        return out
+
+    teacher = Teacher(
+        decoder, pairs(saved["latents"]), pairs(saved["held_out"]), saved["sample_rate"]
+    )
+    decoder.cpu()
+    return teacher
 
 
 def train_student(
@@ -221,6 +436,7 @@ def train_student(
     resume: bool = False,
     progress: Callable[[TrainState], None] | None = None,
     teacher_dir: Path | None = None,
+    device: str = "cpu",
 ) -> tuple[Generator, TrainState]:
     """Train the student decoder; return it and the history (with the MCD curve).
 
@@ -228,64 +444,7 @@ def train_student(
     ``teacher_dir`` (default ``work_dir/teacher``), which methods may share:
     the cache key covers the voice, texts, draws and seed.
     """
-    torch.manual_seed(settings.seed)
-    model = VitsVoice.from_onnx(voice.model_path)
+    done = resume and finished(work_dir, settings)
     cache = teacher_dir or work_dir / "teacher"
-    pairs = teacher_pairs(
-        model, voice, train_texts, cache, draws=settings.draws, seed=settings.seed
-    )
-    held_out = teacher_pairs(
-        model, voice, eval_texts[: settings.eval_sentences], cache, draws=1, seed=settings.seed + 1
-    )
-    hop = len(pairs[0][1]) // pairs[0][0].shape[1]
-    rate = voice.config.sample_rate
-    checkpoint = work_dir / "student.pt"
-    state = TrainState()
-    saved = torch.load(checkpoint, weights_only=False) if resume and checkpoint.is_file() else None
-    if saved is not None:
-        if not _same_settings(saved["settings"], settings):
-            raise ValueError(
-                f"checkpoint {checkpoint} was made with other settings ({saved['settings']}); "
-                "resume with the same ones, or start again without resume"
-            )
-        state = TrainState(**saved["state"])
-    student: Generator = copy.deepcopy(model.dec)
-    if state.keep:
-        student = prune_decoder(model.dec, [torch.tensor(k) for k in state.keep])
-    if settings.quantize:
-        quants = quantize_decoder(student)
-        calibrate(student, quants, [torch.from_numpy(z)[None] for z, _ in pairs[:16]])
-    optimizer = _optimizer(student, settings)
-    if saved is not None:
-        student.load_state_dict(saved["student"])
-        optimizer.load_state_dict(saved["optimizer"])
-    loss_fn = SpectralLoss(rate)
-    starts = _phase_starts(settings)
-    while state.step < settings.steps:
-        if state.phase < len(starts) and state.step >= starts[state.phase]:
-            # Prune the trained student further; importance is measured on it.
-            student = _prune_phase(student, model.dec, settings.widths[state.phase], state)
-            optimizer = _optimizer(student, settings)
-        if not state.curve:  # where training starts from
-            student.eval()
-            state.curve.append((0, _mcd(student, held_out, rate)))
-        _set_learning_rate(optimizer, settings, state.step)
-        _train_step(
-            student, optimizer, loss_fn, _batch(pairs, settings, hop, state), hop=hop, state=state
-        )
-        if state.step % settings.checkpoint_every == 0 or state.step == settings.steps:
-            student.eval()
-            state.curve.append((state.step, _mcd(student, held_out, rate)))
-            _save(
-                checkpoint,
-                {
-                    "settings": asdict(settings),
-                    "student": student.state_dict(),
-                    "optimizer": optimizer.state_dict(),
-                    "state": asdict(state),
-                },
-            )
-        if progress:
-            progress(state)
-    student.eval()
-    return student, state
+    teacher = load_voice_teacher(voice, train_texts, eval_texts, cache, settings, pairs=not done)
+    return fit(teacher, work_dir, settings, resume=resume, progress=progress, device=device)

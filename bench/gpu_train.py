@@ -1,0 +1,166 @@
+"""Train students on a rented GPU that the voice cannot travel to.
+
+The ``device`` machine takes 64 MiB per call, and the voice alone is 63 MB, so
+the teacher travels packed (its decoder and float16 latents, ~40 MB) and the
+trained checkpoints come back without optimizer state::
+
+    # here: pack the teacher of the default voice (the calibration sentences)
+    python bench/gpu_train.py pack .gpu/teacher.pt --draws 8
+    # on the GPU: train until a deadline, a stripped checkpoint per method in OUT
+    python bench/gpu_train.py fit .gpu/teacher.pt OUT --method qat --minutes 6 \\
+        --batch 32 --learning-rate 1.5e-4
+    # here: export and store the variant (no step is left, so none runs)
+    python bench/gpu_train.py finish OUT/qat.pt --method qat
+
+``finish`` is ``edgetts optimize METHOD --resume`` with the settings the
+checkpoint was trained with; on a machine that has the voice and a GPU, run
+that command with ``--device cuda`` directly instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from edgetts.eval import dev_sentences
+from edgetts.optimize.calibration import load_calibration
+from edgetts.optimize.student import (
+    DEFAULT_WIDTHS,
+    build_student_variant,
+    default_name,
+    train_work_dir,
+)
+from edgetts.train.student import (
+    TrainSettings,
+    TrainState,
+    fit,
+    load_teacher,
+    load_voice_teacher,
+    save_teacher,
+    strip_checkpoint,
+)
+from edgetts.voice import Voice
+
+EVAL_SENTENCES = 4  # the CLI's default --eval
+PROBE_STEPS = 30
+CURVE_POINTS = 20
+
+
+def _settings(method: str, widths: list[float] | None, **fields: Any) -> TrainSettings:
+    chosen = DEFAULT_WIDTHS[method] if widths is None else widths
+    return TrainSettings(quantize=method == "qat", widths=tuple(chosen), **fields)
+
+
+def pack(args: argparse.Namespace) -> None:
+    voice = Voice.load(args.voice)
+    settings = TrainSettings(draws=args.draws, eval_sentences=EVAL_SENTENCES)
+    teacher = load_voice_teacher(
+        voice,
+        load_calibration(None).texts,
+        dev_sentences()[-EVAL_SENTENCES:],
+        train_work_dir(voice, "teacher"),
+        settings,
+    )
+    save_teacher(teacher, args.target)
+    print(f"{args.target}: {len(teacher.pairs)} pairs, {args.target.stat().st_size / 1e6:.1f} MB")
+
+
+def run_fit(args: argparse.Namespace) -> None:
+    deadline = time.monotonic() + 60 * args.minutes
+    teacher = load_teacher(args.teacher, args.device)
+    common = {
+        "batch": args.batch,
+        "learning_rate": args.learning_rate,
+        "draws": args.draws,
+        "eval_sentences": EVAL_SENTENCES,
+    }
+    with tempfile.TemporaryDirectory() as probe_dir:
+        probe = _settings(
+            args.method, args.widths, steps=PROBE_STEPS, checkpoint_every=PROBE_STEPS, **common
+        )
+        _, state = fit(teacher, Path(probe_dir), probe, device=args.device)
+    per_step = state.seconds / state.step
+    # Leave a tenth for the curve's evaluations and the copies.
+    steps = max(1, int(0.9 * (deadline - time.monotonic()) / per_step))
+    every = max(1, steps // CURVE_POINTS)
+    settings = _settings(args.method, args.widths, steps=steps, checkpoint_every=every, **common)
+    label = args.name or args.method
+    args.out.mkdir(parents=True, exist_ok=True)
+    print(f"{label}: {per_step * 1000:.1f} ms/step in the probe, training {steps} steps")
+    target = args.out / f"{label}.pt"
+    work = Path(tempfile.mkdtemp(prefix="edgetts-fit-"))  # OUT holds only what comes back
+
+    def progress(state: TrainState) -> None:
+        if state.step % every == 0 or state.step == steps:
+            strip_checkpoint(work / "student.pt", target)
+            print(f"{label} step {state.step}: MCD {state.curve[-1][1]:.2f} dB", flush=True)
+
+    fit(teacher, work, settings, device=args.device, progress=progress)
+    shutil.rmtree(work)
+
+
+def finish(args: argparse.Namespace) -> None:
+    import torch
+
+    saved = torch.load(args.checkpoint, map_location="cpu", weights_only=False)
+    settings = TrainSettings(**{**saved["settings"], "widths": tuple(saved["settings"]["widths"])})
+    voice = Voice.load(args.voice)
+    name = args.name or default_name(args.method)
+    work = train_work_dir(voice, name)  # not the method's own: that checkpoint stays
+    work.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(args.checkpoint, work / "student.pt")
+    dev = dev_sentences()
+    variant = build_student_variant(
+        voice,
+        method=args.method,
+        steps=settings.steps,
+        widths=settings.widths,
+        batch=settings.batch,
+        learning_rate=settings.learning_rate,
+        draws=settings.draws,
+        resume=True,
+        eval_sentences=dev[-settings.eval_sentences :],
+        name=name,
+        replace=args.force,
+        work_dir=work,
+        check_sentences=dev[:10],
+    )
+    print(f"stored {variant.name}: {variant.folder}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--voice", default=None)
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("pack", help="pack the teacher into one file")
+    p.add_argument("target", type=Path)
+    p.add_argument("--draws", type=int, default=8)
+    p.set_defaults(func=pack)
+    f = sub.add_parser("fit", help="train one method until a deadline")
+    f.add_argument("teacher", type=Path)
+    f.add_argument("out", type=Path)
+    f.add_argument("--method", choices=sorted(DEFAULT_WIDTHS), required=True)
+    f.add_argument("--minutes", type=float, required=True, help="wall time, probe included")
+    f.add_argument("--batch", type=int, default=32)
+    f.add_argument("--learning-rate", type=float, default=1e-4)
+    f.add_argument("--draws", type=int, default=8, help="as packed (kept in the settings)")
+    f.add_argument("--widths", type=float, nargs="+", default=None)
+    f.add_argument("--device", default="cuda")
+    f.add_argument("--name", default=None, help="checkpoint OUT/NAME.pt (default: the method)")
+    f.set_defaults(func=run_fit)
+    d = sub.add_parser("finish", help="store the variant of a checkpoint trained elsewhere")
+    d.add_argument("checkpoint", type=Path)
+    d.add_argument("--method", choices=sorted(DEFAULT_WIDTHS), required=True)
+    d.add_argument("--name", default=None)
+    d.add_argument("--force", action="store_true")
+    d.set_defaults(func=finish)
+    args = parser.parse_args()
+    args.func(args)
+
+
+if __name__ == "__main__":
+    main()
