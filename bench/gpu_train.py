@@ -9,7 +9,10 @@ trained checkpoints come back without optimizer state::
     # on the GPU: train until a deadline, a stripped checkpoint per method in OUT
     python bench/gpu_train.py fit .gpu/teacher.pt OUT --method qat --minutes 6 \\
         --batch 32 --learning-rate 1.5e-4
-    # here: export and store the variant (no step is left, so none runs)
+    # ... or go on from one (its settings; a fresh optimizer, the cosine stretched)
+    python bench/gpu_train.py fit .gpu/teacher.pt OUT --method qat --minutes 6 \\
+        --resume OUT/qat.pt
+    # here: export and store the variant as far as it was trained (no step runs)
     python bench/gpu_train.py finish OUT/qat.pt --method qat
 
 ``finish`` is ``edgetts optimize METHOD --resume`` with the settings the
@@ -20,6 +23,7 @@ that command with ``--device cuda`` directly instead.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import shutil
 import tempfile
 import time
@@ -35,6 +39,7 @@ from edgetts.optimize.student import (
     train_work_dir,
 )
 from edgetts.train.student import (
+    Teacher,
     TrainSettings,
     TrainState,
     fit,
@@ -46,7 +51,8 @@ from edgetts.train.student import (
 from edgetts.voice import Voice
 
 EVAL_SENTENCES = 4  # the CLI's default --eval
-PROBE_STEPS = 30
+PROBE_STEPS = 40
+PROBE_WARMUP = 10
 CURVE_POINTS = 20
 
 
@@ -69,45 +75,70 @@ def pack(args: argparse.Namespace) -> None:
     print(f"{args.target}: {len(teacher.pairs)} pairs, {args.target.stat().st_size / 1e6:.1f} MB")
 
 
+def _saved_settings(checkpoint: Path) -> tuple[TrainSettings, int]:
+    """The settings a checkpoint was trained with, and the steps it has done."""
+    import torch
+
+    saved = torch.load(checkpoint, map_location="cpu", weights_only=False)
+    fields = {**saved["settings"], "widths": tuple(saved["settings"]["widths"])}
+    return TrainSettings(**fields), saved["state"]["step"]
+
+
+def _seconds_per_step(teacher: Teacher, settings: TrainSettings, device: str) -> float:
+    """Timed after a few warm-up steps (cuDNN picks its algorithms in the first)."""
+    warm: list[float] = []
+
+    def progress(state: TrainState) -> None:
+        if state.step == PROBE_WARMUP:
+            warm.append(state.seconds)
+
+    with tempfile.TemporaryDirectory() as probe_dir:
+        probe = dataclasses.replace(settings, steps=PROBE_STEPS, checkpoint_every=PROBE_STEPS)
+        _, state = fit(teacher, Path(probe_dir), probe, device=device, progress=progress)
+    return (state.seconds - warm[0]) / (PROBE_STEPS - PROBE_WARMUP)
+
+
 def run_fit(args: argparse.Namespace) -> None:
     deadline = time.monotonic() + 60 * args.minutes
     teacher = load_teacher(args.teacher, args.device)
-    common = {
-        "batch": args.batch,
-        "learning_rate": args.learning_rate,
-        "draws": args.draws,
-        "eval_sentences": EVAL_SENTENCES,
-    }
-    with tempfile.TemporaryDirectory() as probe_dir:
-        probe = _settings(
-            args.method, args.widths, steps=PROBE_STEPS, checkpoint_every=PROBE_STEPS, **common
+    done = 0
+    if args.resume:
+        base, done = _saved_settings(args.resume)
+    else:
+        base = _settings(
+            args.method,
+            args.widths,
+            batch=args.batch,
+            learning_rate=args.learning_rate,
+            draws=args.draws,
+            eval_sentences=EVAL_SENTENCES,
         )
-        _, state = fit(teacher, Path(probe_dir), probe, device=args.device)
-    per_step = state.seconds / state.step
+    per_step = _seconds_per_step(teacher, base, args.device)
     # Leave a tenth for the curve's evaluations and the copies.
-    steps = max(1, int(0.9 * (deadline - time.monotonic()) / per_step))
-    every = max(1, steps // CURVE_POINTS)
-    settings = _settings(args.method, args.widths, steps=steps, checkpoint_every=every, **common)
+    more = max(1, int(0.9 * (deadline - time.monotonic()) / per_step))
+    every = max(1, more // CURVE_POINTS)
+    settings = dataclasses.replace(base, steps=done + more, checkpoint_every=every)
     label = args.name or args.method
     args.out.mkdir(parents=True, exist_ok=True)
-    print(f"{label}: {per_step * 1000:.1f} ms/step in the probe, training {steps} steps")
+    print(f"{label}: {per_step * 1000:.1f} ms/step in the probe, steps {done} -> {settings.steps}")
     target = args.out / f"{label}.pt"
     work = Path(tempfile.mkdtemp(prefix="edgetts-fit-"))  # OUT holds only what comes back
+    if args.resume:
+        shutil.copyfile(args.resume, work / "student.pt")
 
     def progress(state: TrainState) -> None:
-        if state.step % every == 0 or state.step == steps:
+        if state.step % every == 0 or state.step == settings.steps:
             strip_checkpoint(work / "student.pt", target)
             print(f"{label} step {state.step}: MCD {state.curve[-1][1]:.2f} dB", flush=True)
 
-    fit(teacher, work, settings, device=args.device, progress=progress)
+    fit(teacher, work, settings, device=args.device, progress=progress, resume=bool(args.resume))
     shutil.rmtree(work)
 
 
 def finish(args: argparse.Namespace) -> None:
-    import torch
-
-    saved = torch.load(args.checkpoint, map_location="cpu", weights_only=False)
-    settings = TrainSettings(**{**saved["settings"], "widths": tuple(saved["settings"]["widths"])})
+    planned, done = _saved_settings(args.checkpoint)
+    # A run cut by its deadline is stored as far as it got (the cosine had not ended).
+    settings = dataclasses.replace(planned, steps=done)
     voice = Voice.load(args.voice)
     name = args.name or default_name(args.method)
     work = train_work_dir(voice, name)  # not the method's own: that checkpoint stays
@@ -150,6 +181,7 @@ def main() -> None:
     f.add_argument("--draws", type=int, default=8, help="as packed (kept in the settings)")
     f.add_argument("--widths", type=float, nargs="+", default=None)
     f.add_argument("--device", default="cuda")
+    f.add_argument("--resume", type=Path, default=None, help="go on from this checkpoint")
     f.add_argument("--name", default=None, help="checkpoint OUT/NAME.pt (default: the method)")
     f.set_defaults(func=run_fit)
     d = sub.add_parser("finish", help="store the variant of a checkpoint trained elsewhere")
