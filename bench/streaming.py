@@ -1,12 +1,17 @@
 """Time to first audio with in-sentence streaming, against whole-sentence synthesis.
 
-    python bench/streaming.py [--chunk-ms 100] [--repeats 5]
+    python bench/streaming.py [--chunk-ms 100] [--repeats 5] [--quality]
 
 For the dev sentences of 15 words or more and one 40-word sentence (the
 issue's yardstick, written for this bench), interleaved in one run: piper-tts's
 full-sentence latency (its first audio), edgetts's first chunk with
-``stream(chunk_ms=...)`` per backend, and the total streamed time against
-``speak()`` of the same sentence. Noise 0, so every engine does the same work.
+``stream(chunk_ms=...)`` per backend (also with ``fast_start``: the first
+clause synthesised alone), and the total streamed time against ``speak()`` of
+the same sentence. Noise 0, so every engine does the same work.
+
+``--quality`` adds what ``fast_start`` costs: whisper's WER and DNSMOS of the
+dev sentences that have several clauses, whole against first-clause-first
+(ONNX Runtime, noise 0).
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import argparse
 import statistics
 import time
 from collections.abc import Callable, Iterable
+from typing import Any
 
 import numpy as np
 
@@ -43,6 +49,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--chunk-ms", type=float, default=100.0)
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--quality", action="store_true", help="WER/DNSMOS of fast_start")
     args = parser.parse_args()
     from piper import PiperVoice
     from piper.config import SynthesisConfig
@@ -60,6 +67,9 @@ def main() -> None:
         )
         runs[f"edgetts {name} stream(chunk_ms={args.chunk_ms:g})"] = lambda t, e=tts: timed(
             e.stream(t, noise_scale=0, noise_w=0, chunk_ms=args.chunk_ms)
+        )
+        runs[f"edgetts {name} stream(chunk_ms={args.chunk_ms:g}, fast_start)"] = lambda t, e=tts: (
+            timed(e.stream(t, noise_scale=0, noise_w=0, chunk_ms=args.chunk_ms, fast_start=True))
         )
     for run in runs.values():  # warm-up, and the one-time graph split
         run("Warm up the engines.")
@@ -100,6 +110,29 @@ def main() -> None:
             total[f"edgetts {name} speak()"]
         )
         print(f"\n{name}: streamed total / speak() total, median {np.median(ratio):.2f}")
+    if args.quality:
+        fast_start_quality(engines["onnxruntime"])
+
+
+def fast_start_quality(tts: EdgeTTS) -> None:
+    from edgetts.eval import aggregate_wer, error_counts
+    from edgetts.eval.judges import DnsmosJudge, WhisperJudge
+
+    whisper, dnsmos = WhisperJudge(), DnsmosJudge()
+    texts = [t for t in dev_sentences() if any(s.clauses for s in tts.phonemize(t))]
+    scores: dict[str, tuple[list[Any], list[float]]] = {"whole": ([], []), "fast_start": ([], [])}
+    for text in texts:
+        for mode, (counts, mos) in scores.items():
+            chunks = tts.stream(
+                text, noise_scale=0, noise_w=0, chunk_ms=100, fast_start=mode == "fast_start"
+            )
+            samples = np.concatenate([c.samples for c in chunks])
+            counts.append(error_counts(text, whisper.transcribe(samples, tts.sample_rate)))
+            mos.append(dnsmos.score(samples, tts.sample_rate).ovrl)
+    print(f"\nfast_start quality, {len(texts)} dev sentences with several clauses (ORT, noise 0):")
+    print("\n| synthesis | WER % | DNSMOS OVRL (mean) |\n|---|---|---|")
+    for mode, (counts, mos) in scores.items():
+        print(f"| {mode} | {100 * aggregate_wer(counts):.1f} | {np.mean(mos):.2f} |")
 
 
 if __name__ == "__main__":

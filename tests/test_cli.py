@@ -61,6 +61,8 @@ def test_errors_exit_2_with_a_message(tmp_path: Path, capsys: pytest.CaptureFixt
     assert "unknown backend 'nope'" in capsys.readouterr().err
     assert main(["speak", "hi", "-o", str(out), "--voice", "nobody"]) == 2
     assert "no installed voice named 'nobody'" in capsys.readouterr().err
+    assert main(["speak", "First, then.", "-o", str(out), "--fast-start"]) == 2
+    assert "fast_start=True needs chunk_ms" in capsys.readouterr().err
     assert not out.exists()
 
 

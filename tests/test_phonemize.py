@@ -72,6 +72,27 @@ def test_clause_punctuation_is_kept_with_piper_spacing() -> None:
     assert sentence.text == "Yes, no; maybe: fine."
 
 
+def test_clause_boundaries_split_text_and_phonemes_losslessly() -> None:
+    (sentence,) = phonemize("After the long meeting ended, we walked back: slowly; then home.")
+    assert sentence.clauses == ((30, 29), (47, 45), (56, 53))
+    parts, rest = [], sentence
+    while rest.clauses:
+        head, rest = rest.split_first_clause()
+        assert not head.clauses
+        parts.append(head)
+    parts.append(rest)
+    assert [p.text for p in parts] == [
+        "After the long meeting ended,",
+        "we walked back:",
+        "slowly;",
+        "then home.",
+    ]
+    assert sum((p.phonemes for p in parts), ()) == sentence.phonemes
+    assert parts[0].ipa == "ˈæftɚ ðə lˈɔŋ mˈiːɾɪŋ ˈɛndᵻd, "
+    (single,) = phonemize("No clauses here.")
+    assert single.clauses == () and single.split_first_clause() == (single,)
+
+
 def test_sentences_carry_their_own_text() -> None:
     texts = [s.text for s in phonemize("Hello there. How are you?  Fine!")]
     assert texts == ["Hello there.", "How are you?", "Fine!"]

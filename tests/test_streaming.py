@@ -59,6 +59,21 @@ def test_streamed_chunks_equal_the_whole_sentence(
 
 
 @pytest.mark.slow
+def test_fast_start_streams_the_first_clause_then_the_rest(joe_ort: EdgeTTS) -> None:
+    head, rest = joe_ort.phonemize(LONG)[0].split_first_clause()
+    chunks = list(joe_ort.stream(LONG, noise_scale=0, noise_w=0, chunk_ms=100, fast_start=True))
+    alone = [
+        joe_ort.backend.infer(joe_ort._ids(s), DETERMINISTIC, None).copy() for s in (head, rest)
+    ]
+    streamed = np.concatenate([c.samples for c in chunks])
+    assert streamed.shape == (len(alone[0]) + len(alone[1]),)
+    assert snr_db(streamed, np.clip(np.concatenate(alone), -1, 1)) >= 40.0
+    # Word times are per sentence (on its first chunk): the clause counts as one.
+    assert [w.word for c in chunks for w in c.words] == LONG.split()
+    assert [w.word for w in chunks[0].words] == head.text.split() == LONG.split()[:5]
+
+
+@pytest.mark.slow
 def test_streaming_across_sentences_and_ssml(joe_ort: EdgeTTS) -> None:
     chunks = list(joe_ort.stream('<speak>One. <break time="200ms"/> Two.</speak>', chunk_ms=50))
     silent = [c for c in chunks if not c.samples.any()]

@@ -34,6 +34,13 @@ def test_stream_yields_one_chunk_per_sentence(tiny: EdgeTTS) -> None:
     np.testing.assert_array_equal(np.concatenate([c.samples for c in chunks]), whole.samples)
 
 
+def test_fast_start_is_a_checked_streaming_option(tiny: EdgeTTS) -> None:
+    with pytest.raises(TypeError, match="fast_start must be a bool, got str"):
+        tiny.stream("First, then.", fast_start="yes", chunk_ms=100)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="fast_start=True needs chunk_ms"):
+        tiny.stream("First, then.", fast_start=True)
+
+
 def test_stream_is_lazy_on_a_megabyte(tiny: EdgeTTS) -> None:
     text = "A short sentence to read. " * 40_000
     first_two = list(itertools.islice(tiny.stream(text), 2))

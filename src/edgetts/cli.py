@@ -53,6 +53,7 @@ def _speak(args: argparse.Namespace) -> int:
         sample_rate=args.sample_rate,
         chunk_ms=args.chunk_ms,
         timestamps=args.timestamps is not None,
+        fast_start=args.fast_start,
     )
     words: list[WordTime] = []
     seconds = 0.0
@@ -312,6 +313,11 @@ def _parser() -> argparse.ArgumentParser:
         type=float,
         default=None,
         help="stream inside sentences, first chunk this long",
+    )
+    speak.add_argument(
+        "--fast-start",
+        action="store_true",
+        help="with --chunk-ms: speak each sentence's first clause on its own, sooner",
     )
     speak.add_argument(
         "--timestamps", type=Path, default=None, help="also write word timings: .json, .srt or .vtt"

@@ -28,14 +28,33 @@ _loaded = False
 
 @dataclass(frozen=True)
 class Sentence:
-    """One sentence of input text and its phonemes."""
+    """One sentence of input text and its phonemes.
+
+    ``clauses`` marks where each clause but the last ends inside the sentence
+    (after its ``,``/``:``/``;``): (index into ``phonemes``, index into ``text``).
+    """
 
     text: str
     phonemes: tuple[str, ...]
+    clauses: tuple[tuple[int, int], ...] = ()
 
     @property
     def ipa(self) -> str:
         return "".join(self.phonemes)
+
+    def split_first_clause(self) -> tuple[Sentence, ...]:
+        """The first clause and the rest as two sentences (itself if it has one clause)."""
+        if not self.clauses:
+            return (self,)
+        (phoneme, char), rest = self.clauses[0], self.clauses[1:]
+        head = Sentence(self.text[:char].strip(), self.phonemes[:phoneme])
+        skipped = len(self.text[char:]) - len(self.text[char:].lstrip())
+        tail = Sentence(
+            self.text[char:].strip(),
+            self.phonemes[phoneme:],
+            tuple((p - phoneme, c - char - skipped) for p, c in rest),
+        )
+        return head, tail
 
 
 def _ensure_espeak() -> None:
@@ -64,16 +83,32 @@ def _chunk_sentences(chunk: str, espeak_voice: str) -> Iterator[Sentence]:
     except _core.EspeakError as exc:
         raise PhonemizerError(str(exc)) from exc
     ipa: list[str] = []
+    breaks: list[tuple[int, int]] = []  # (ipa pieces, text end) after each inner clause
     start = 0
     for n, (clause_ipa, terminator, end_of_sentence, end) in enumerate(clauses):
         ipa.append(_LANGUAGE_SWITCH.sub("", clause_ipa) + terminator)
-        if terminator in (",", ":", ";"):
+        inner = terminator in (",", ":", ";")
+        if inner:
             ipa.append(" ")
         if end_of_sentence or n == len(clauses) - 1:
-            phonemes = tuple(unicodedata.normalize("NFD", "".join(ipa)))
-            if any(not p.isspace() for p in phonemes):
-                yield Sentence(text=chunk[start:end].strip(), phonemes=phonemes)
-            ipa, start = [], end
+            yield from _sentence(chunk[start:end], ipa, breaks, start)
+            ipa, breaks, start = [], [], end
+        elif inner:
+            breaks.append((len(ipa), end))
+
+
+def _sentence(
+    text: str, ipa: list[str], breaks: list[tuple[int, int]], offset: int
+) -> Iterator[Sentence]:
+    phonemes = tuple(unicodedata.normalize("NFD", "".join(ipa)))
+    if all(p.isspace() for p in phonemes):
+        return
+    lead = len(text) - len(text.lstrip())
+    clauses = tuple(
+        (len(unicodedata.normalize("NFD", "".join(ipa[:pieces]))), end - offset - lead)
+        for pieces, end in breaks
+    )
+    yield Sentence(text=text.strip(), phonemes=phonemes, clauses=clauses)
 
 
 def phonemize(

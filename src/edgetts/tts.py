@@ -203,6 +203,7 @@ class EdgeTTS:
         ssml: bool | None = None,
         chunk_ms: float | None = None,
         timestamps: bool = False,
+        fast_start: bool = False,
     ) -> Iterator[Audio]:
         """Yield one :class:`Audio` per sentence as soon as it is synthesised.
 
@@ -222,6 +223,13 @@ class EdgeTTS:
         With ``timestamps`` each sentence's :attr:`Audio.words` holds its word
         timings (with ``chunk_ms``, on the sentence's first chunk); they are
         also always filled in when ``chunk_ms`` is given.
+
+        With ``fast_start`` (and ``chunk_ms``), a sentence of several clauses
+        is synthesised as two: its first clause (up to a ``,``, ``:`` or ``;``),
+        then the rest. The first audio then waits for the text encoder on that
+        clause alone instead of the whole sentence (which grows with its
+        length); the price is a boundary the model did not plan, at a place
+        where it pauses anyway. Word timings count the clause as a sentence.
         """
         check_text(text)
         config = SynthesisConfig(
@@ -238,6 +246,10 @@ class EdgeTTS:
                 f"speaker_id {config.speaker_id!r} is out of range: voice {self.voice.name} has "
                 f"{speakers} speaker(s), ids 0..{speakers - 1}"
             )
+        if not isinstance(fast_start, bool):
+            raise TypeError(f"fast_start must be a bool, got {type(fast_start).__name__}")
+        if fast_start and chunk_ms is None:
+            raise ValueError("fast_start=True needs chunk_ms: it is a streaming option")
         if chunk_ms is not None:
             check_number("chunk_ms", chunk_ms, low=10, high=10_000, unit="milliseconds")
             if config.sample_rate not in (None, self.sample_rate):
@@ -249,7 +261,7 @@ class EdgeTTS:
         segments = parse_ssml(text) if use_ssml else [Segment("text", text)]
         for segment in segments:
             _at_rate(config, segment.rate)  # validates every <prosody> speed before any audio
-        return self._render(segments, config, chunk_ms, timestamps)
+        return self._render(segments, config, chunk_ms, timestamps, fast_start)
 
     def _render(
         self,
@@ -257,6 +269,7 @@ class EdgeTTS:
         config: SynthesisConfig,
         chunk_ms: float | None,
         timestamps: bool,
+        fast_start: bool,
     ) -> Iterator[Audio]:
         rate = config.sample_rate or self.sample_rate
         for segment in segments:
@@ -269,6 +282,8 @@ class EdgeTTS:
                 sentences: Iterable[Sentence] = [Sentence(segment.text, tuple(ipa))]
             else:
                 sentences = self._sentences(segment.text)
+            if fast_start:
+                sentences = (part for whole in sentences for part in whole.split_first_clause())
             for sentence in sentences:
                 if chunk_ms is None:
                     yield self.synthesize_sentence(sentence, segment_config, timestamps=timestamps)
