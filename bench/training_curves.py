@@ -35,15 +35,19 @@ def main() -> None:
     }
     fig, ax = plt.subplots(figsize=(7, 4))
     print("Held-out MCD-DTW of the torch student (4 development sentences never trained on).\n")
-    print("| variant | method | steps | minutes | steps/min | hardware | MCD start -> end (dB) |")
-    print("|---|---|---|---|---|---|---|")
+    print(
+        "| variant | method | steps | batch | minutes | steps/min | hardware "
+        "| MCD start -> end (dB) |"
+    )
+    print("|---|---|---|---|---|---|---|---|")
     for name, variant in trained.items():
         training = variant.manifest["training"]
         steps, mcd = zip(*training["curve_mcd_db"], strict=True)
         ax.plot(steps, mcd, marker=".", label=f"{name} ({variant.manifest['method']})")
         print(
             f"| {name} | {variant.manifest['method']} | {training['steps']} | "
-            f"{training['seconds'] / 60:.0f} | {training['steps_per_minute']:.1f} | "
+            f"{variant.manifest['settings']['batch']} | {training['seconds'] / 60:.0f} | "
+            f"{training['steps_per_minute']:.1f} | "
             f"{training['hardware']} | {mcd[0]:.2f} -> {mcd[-1]:.2f} |"
         )
     if BENCH_JSON.is_file():

@@ -153,10 +153,9 @@ def test_pruned_students_are_smaller_dense_decoders(
     assert variant.manifest["training"]["decoder_channels"] == [128, 64, 32, 16]
     original = split_voice(joe_ort.voice.model_path).decoder
     assert variant.split.decoder.stat().st_size < 0.35 * original.stat().st_size  # 30%
-    assert not {n.op_type for n in onnx.load(str(variant.split.decoder)).graph.node} & {
-        "QuantizeLinear",
-        "DequantizeLinear",
-    }
+    graph = onnx.load(str(variant.split.decoder)).graph
+    assert not {n.op_type for n in graph.node} & {"QuantizeLinear", "DequantizeLinear"}
+    assert not graph.value_info  # the teacher's widths would contradict the student's
     for backend in [b for b in ("onnxruntime", "openvino") if b in available_backends()]:
         audio = EdgeTTS(backend=backend, variant=method).speak("Hello.", noise_scale=0.0)
         assert len(audio.samples) > 0 and np.isfinite(audio.samples).all()

@@ -127,6 +127,8 @@ def export_decoder(decoder: nn.Module, source: Path, target: Path, prefix: str =
     graph.initializer.extend([*kept, *added])
     del graph.node[:]
     graph.node.extend(nodes)
+    # The source's shape annotations carry its widths; runtimes infer the student's.
+    del graph.value_info[:]
     onnx.checker.check_model(model)
     onnx.save(model, str(target))
     return done
