@@ -29,6 +29,9 @@ __all__ = ["Front", "StreamingModel", "bucket"]
 DECODER_CONTEXT = 8  # frames each side of a decoder window
 FLOW_CONTEXT = 24  # further right context for the first window's own flow pass
 MAX_WINDOW_FRAMES = 512
+# Each window is this much longer than the last: few windows (each pays its
+# context twice), and each is decoded long before the audio before it has played.
+WINDOW_GROWTH = 8
 
 Array = NDArray[np.float32]
 
@@ -143,10 +146,10 @@ class StreamingModel:
         if stop == frames:
             return
         z = self.latent(front, frames)
-        start, size = stop, size * 4
+        start, size = stop, size * WINDOW_GROWTH
         while start < frames:
             stop = min(frames, start + size)
             left, right = max(0, start - DECODER_CONTEXT), min(frames, stop + DECODER_CONTEXT)
             audio = self._decode(z[:, :, left:right])
             yield audio[(start - left) * hop : (stop - left) * hop]
-            start, size = stop, min(MAX_WINDOW_FRAMES, size * 4)
+            start, size = stop, min(MAX_WINDOW_FRAMES, size * WINDOW_GROWTH)
