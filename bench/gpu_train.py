@@ -80,8 +80,7 @@ def _saved_settings(checkpoint: Path) -> tuple[TrainSettings, int]:
     import torch
 
     saved = torch.load(checkpoint, map_location="cpu", weights_only=False)
-    fields = {**saved["settings"], "widths": tuple(saved["settings"]["widths"])}
-    return TrainSettings(**fields), saved["state"]["step"]
+    return TrainSettings.saved(saved["settings"]), saved["state"]["step"]
 
 
 def _seconds_per_step(teacher: Teacher, settings: TrainSettings, device: str) -> float:

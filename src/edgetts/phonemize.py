@@ -91,7 +91,9 @@ def _chunk_sentences(chunk: str, espeak_voice: str) -> Iterator[Sentence]:
         if inner:
             ipa.append(" ")
         if end_of_sentence or n == len(clauses) - 1:
-            yield from _sentence(chunk[start:end], ipa, breaks, start)
+            sentence = _sentence(chunk[start:end], ipa, breaks, start)
+            if sentence is not None:
+                yield sentence
             ipa, breaks, start = [], [], end
         elif inner:
             breaks.append((len(ipa), end))
@@ -99,16 +101,17 @@ def _chunk_sentences(chunk: str, espeak_voice: str) -> Iterator[Sentence]:
 
 def _sentence(
     text: str, ipa: list[str], breaks: list[tuple[int, int]], offset: int
-) -> Iterator[Sentence]:
+) -> Sentence | None:
+    """The sentence of ``text``, or None if it has nothing to speak."""
     phonemes = tuple(unicodedata.normalize("NFD", "".join(ipa)))
     if all(p.isspace() for p in phonemes):
-        return
+        return None
     lead = len(text) - len(text.lstrip())
     clauses = tuple(
         (len(unicodedata.normalize("NFD", "".join(ipa[:pieces]))), end - offset - lead)
         for pieces, end in breaks
     )
-    yield Sentence(text=text.strip(), phonemes=phonemes, clauses=clauses)
+    return Sentence(text=text.strip(), phonemes=phonemes, clauses=clauses)
 
 
 def phonemize(

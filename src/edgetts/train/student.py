@@ -26,7 +26,7 @@ import math
 import os
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -86,6 +86,11 @@ class TrainSettings:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be a positive int, got {value!r}")
+
+    @classmethod
+    def saved(cls, fields: dict[str, Any]) -> TrainSettings:
+        """Settings as a checkpoint stores them (fields added later take their default)."""
+        return cls(**{**fields, "widths": tuple(fields.get("widths", ()))})
 
 
 @dataclass
@@ -240,11 +245,9 @@ _RESUMABLE = ("steps", "checkpoint_every")
 
 
 def _same_settings(saved: dict[str, Any], settings: TrainSettings) -> bool:
-    """Everything but ``_RESUMABLE`` must match (fields added later take their default)."""
-    current = asdict(settings)
-    current["widths"] = list(current["widths"])
-    saved = {**saved, "widths": list(saved.get("widths", []))}
-    return all(saved.get(k, v) == v for k, v in current.items() if k not in _RESUMABLE)
+    """Everything but ``_RESUMABLE`` must match."""
+    resumable = {k: getattr(settings, k) for k in _RESUMABLE}
+    return replace(TrainSettings.saved(saved), **resumable) == settings
 
 
 def _load_checkpoint(path: Path, settings: TrainSettings) -> dict[str, Any] | None:
