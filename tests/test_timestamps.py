@@ -22,13 +22,29 @@ def test_word_times_follow_the_durations() -> None:
     assert words == [WordTime("Ab", 0.03, 0.07), WordTime("cd.", 0.09, 0.13)]
 
 
-def test_fused_words_share_the_spoken_stretch_by_letters() -> None:
+def test_fused_words_share_their_spoken_word_by_letters() -> None:
     phonemes = list("ɔnðə kæt")  # espeak fuses "on the"
     durations = np.ones(3 + 2 * len(phonemes), dtype=np.float32)
     words = word_times("on the cat", phonemes, [2] * len(phonemes), durations, 0.1)
-    assert [w.word for w in words] == ["on", "the", "cat"]
-    assert words[0].start == pytest.approx(0.2) and words[-1].end == pytest.approx(1.8)
-    assert all(a.end == pytest.approx(b.start) for a, b in itertools.pairwise(words))
+    # Frames: BOS PAD (2), then 2 per phoneme; ``ɔnðə`` is frames 2..10, "kæt" 12..18.
+    expected = [("on", 0.2, 0.52), ("the", 0.52, 1.0), ("cat", 1.2, 1.8)]
+    assert [(w.word, w.start, w.end) for w in words] == [
+        (word, pytest.approx(start), pytest.approx(end)) for word, start, end in expected
+    ]
+
+
+def test_a_fusion_does_not_shift_the_words_after_it() -> None:
+    text = "It is easy to tell the depth of a well."
+    spoken = "ɪɾ ɪz ˈiːzi tə tˈɛl ðə dˈɛpθ əvə wˈɛl."
+    phonemes = list(spoken)
+    durations = np.ones(3 + 2 * len(phonemes), dtype=np.float32)
+    words = word_times(text, phonemes, [2] * len(phonemes), durations, 1.0)
+    assert [w.word for w in words] == text.split()
+    starts = {w.word: w.start for w in words}
+    # Each word that espeak-ng kept whole starts where its phonemes start.
+    for word, sound in [("depth", "dˈɛpθ"), ("well.", "wˈɛl"), ("tell", "tˈɛl")]:
+        assert starts[word] == 2 + 2 * spoken.index(sound)
+    assert starts["of"] == 2 + 2 * spoken.index("əvə") < starts["a"] < starts["well."]
 
 
 def test_unknown_phonemes_add_no_time() -> None:

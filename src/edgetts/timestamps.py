@@ -1,11 +1,13 @@
 """Word timings from the duration predictor, and subtitle files from them.
 
 VITS predicts how many latent frames each phoneme id lasts; a frame is
-``hop`` samples of audio. Phonemes are grouped into words at the spaces
-espeak-ng puts between them and matched to the words of the (normalised)
-sentence text. When espeak-ng has fused words ("on the" -> ``ɔnðə``), the
-counts differ and each text word gets the stretch of the sentence's speech that
-its share of the letters would take.
+``hop`` samples of audio. Phonemes are grouped into spoken words at the
+spaces espeak-ng puts between them, and matched to the words of the
+(normalised) sentence text by a monotonic alignment: espeak-ng fuses short
+words ("on the" -> ``ɔnðə``, "to be" -> ``təbi``), so one spoken word may stand
+for up to three text words, which share its time by their letters. The
+alignment picks the grouping whose phoneme counts best fit the words' letter
+counts, so one fusion does not shift every word after it.
 """
 
 from __future__ import annotations
@@ -60,19 +62,74 @@ def word_times(
     words = text.split()
     if not words or not spans:
         return []
-    if len(spans) == len(words):
-        return [
-            WordTime(w, float(starts[a] * seconds_per_frame), float(starts[b] * seconds_per_frame))
-            for w, (a, b) in zip(words, spans, strict=True)
-        ]
-    # Fused or split words: spread the text's letters over the spoken stretch.
-    first, last = starts[spans[0][0]], starts[spans[-1][1]]
-    letters = np.array([max(1, sum(c.isalnum() for c in w)) for w in words], dtype=np.float64)
-    edges = first + (last - first) * np.concatenate([[0.0], np.cumsum(letters)]) / letters.sum()
-    return [
-        WordTime(w, float(edges[j] * seconds_per_frame), float(edges[j + 1] * seconds_per_frame))
-        for j, w in enumerate(words)
-    ]
+    seconds = starts * seconds_per_frame
+    groups = _align(words, [sum(p not in _MARKS for p in phonemes[a:b]) for a, b in spans])
+    if groups is None:  # more text words than fusions can explain: spread over all
+        groups = [(0, len(words), 0, len(spans))]
+    timed: list[WordTime] = []
+    for first_word, end_word, first_span, end_span in groups:
+        begin, end = seconds[spans[first_span][0]], seconds[spans[end_span - 1][1]]
+        timed += _share(words[first_word:end_word], begin, end)
+    return timed
+
+
+_MARKS = frozenset("ˈˌːˑ")  # stress and length: no sound of their own
+_MAX_FUSED = 3  # text words one spoken word may stand for
+_FUSE_COST = 0.5  # per extra word in a fusion, against a letter/phoneme misfit
+
+
+def _letters(word: str) -> int:
+    return max(1, sum(c.isalnum() for c in word))
+
+
+def _align(words: Sequence[str], sounds: Sequence[int]) -> list[tuple[int, int, int, int]] | None:
+    """Groups ``(first word, end word, first span, end span)`` covering both in order.
+
+    Each spoken span stands for 1 to ``_MAX_FUSED`` text words, or two spans for
+    one word (espeak-ng splitting a compound); the cost of a group is how far its
+    letters and phonemes are from proportion, plus ``_FUSE_COST`` per extra piece.
+    None when no such grouping exists.
+    """
+    n, m = len(words), len(sounds)
+    letters = np.concatenate([[0], np.cumsum([_letters(w) for w in words])])
+    phones = np.concatenate([[0], np.cumsum(sounds)])
+    ratio = (phones[-1] + 1.0) / (letters[-1] + 1.0)  # the sentence's phonemes per letter
+    moves = [(k, 1) for k in range(1, _MAX_FUSED + 1)] + [(1, 2)]
+    cost = np.full((n + 1, m + 1), np.inf)
+    cost[0, 0] = 0.0
+    back: dict[tuple[int, int], tuple[int, int]] = {}
+    for i in range(n + 1):
+        for j in range(m + 1):
+            if not np.isfinite(cost[i, j]):
+                continue
+            for dw, ds in moves:
+                a, b = i + dw, j + ds
+                if a > n or b > m:
+                    continue
+                fit = abs(
+                    np.log(
+                        (phones[b] - phones[j] + 1.0) / (ratio * (letters[a] - letters[i]) + 1.0)
+                    )
+                )
+                total = cost[i, j] + fit + _FUSE_COST * (dw + ds - 2)
+                if total < cost[a, b]:
+                    cost[a, b] = total
+                    back[a, b] = (i, j)
+    if not np.isfinite(cost[n, m]):
+        return None
+    groups, at = [], (n, m)
+    while at != (0, 0):
+        before = back[at]
+        groups.append((before[0], at[0], before[1], at[1]))
+        at = before
+    return groups[::-1]
+
+
+def _share(words: Sequence[str], begin: float, end: float) -> list[WordTime]:
+    """``words`` spread over ``[begin, end]`` in proportion to their letters."""
+    letters = np.array([_letters(w) for w in words], dtype=np.float64)
+    edges = begin + (end - begin) * np.concatenate([[0.0], np.cumsum(letters)]) / letters.sum()
+    return [WordTime(w, float(edges[k]), float(edges[k + 1])) for k, w in enumerate(words)]
 
 
 def _cues(words: Sequence[WordTime], max_words: int) -> Iterable[tuple[float, float, str]]:
