@@ -4,7 +4,7 @@ The prior graph (text encoder, duration predictor) runs once per sentence.
 The first window then runs the flow and the decoder on just its own frames
 plus some right context, so the first sound costs only the prior and a few
 dozen frames; after it, the flow runs once over the whole sentence and the
-decoder works through it in windows that grow fourfold, each decoded with
+decoder works through it in windows that grow eightfold, each decoded with
 ``DECODER_CONTEXT`` frames of overlap on both sides that are thrown away. The
 result matches the whole-sentence synthesis (measured on the real voice: 61 dB
 SNR or better over the long development sentences; see the tests).
@@ -150,6 +150,9 @@ class StreamingModel:
         while start < frames:
             stop = min(frames, start + size)
             left, right = max(0, start - DECODER_CONTEXT), min(frames, stop + DECODER_CONTEXT)
+            if self.bucketed:  # the bucket's padding is paid for anyway: fill it with frames
+                stop = min(frames, stop + bucket(right - left) - (right - left))
+                right = min(frames, stop + DECODER_CONTEXT)
             audio = self._decode(z[:, :, left:right])
             yield audio[(start - left) * hop : (stop - left) * hop]
             start, size = stop, min(MAX_WINDOW_FRAMES, size * WINDOW_GROWTH)
