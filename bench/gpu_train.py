@@ -12,6 +12,10 @@ trained checkpoints come back without optimizer state::
     # ... or go on from one (its settings; a fresh optimizer, the cosine stretched)
     python bench/gpu_train.py fit .gpu/teacher.pt OUT --method qat --minutes 6 \\
         --resume OUT/qat.pt
+    # ... or fine-tune one with the critic switched on (a new cosine), here on the CPU
+    python bench/gpu_train.py fit .gpu/teacher.pt OUT --method distill --minutes 50 \\
+        --resume OUT/distill.pt --adversarial 0.3 --batch 8 --learning-rate 5e-5 \\
+        --device cpu --name distill-gan
     # here: export and store the variant as far as it was trained (no step runs)
     python bench/gpu_train.py finish OUT/qat.pt --method qat
 
@@ -101,14 +105,16 @@ def run_fit(args: argparse.Namespace) -> None:
     deadline = time.monotonic() + 60 * args.minutes
     teacher = load_teacher(args.teacher, args.device)
     done = 0
+    overrides = ("batch", "learning_rate", "adversarial")
+    changes = {k: getattr(args, k) for k in overrides if getattr(args, k) is not None}
     if args.resume:
-        base, done = _saved_settings(args.resume)
+        saved, done = _saved_settings(args.resume)
+        base = dataclasses.replace(saved, **changes)
     else:
         base = _settings(
             args.method,
             args.widths,
-            batch=args.batch,
-            learning_rate=args.learning_rate,
+            **{"batch": 32, "learning_rate": 1e-4, **changes},
             draws=args.draws,
             eval_sentences=EVAL_SENTENCES,
         )
@@ -152,6 +158,7 @@ def finish(args: argparse.Namespace) -> None:
         batch=settings.batch,
         learning_rate=settings.learning_rate,
         draws=settings.draws,
+        adversarial=settings.adversarial,
         resume=True,
         eval_sentences=dev[-settings.eval_sentences :],
         name=name,
@@ -175,8 +182,11 @@ def main() -> None:
     f.add_argument("out", type=Path)
     f.add_argument("--method", choices=sorted(DEFAULT_WIDTHS), required=True)
     f.add_argument("--minutes", type=float, required=True, help="wall time, probe included")
-    f.add_argument("--batch", type=int, default=32)
-    f.add_argument("--learning-rate", type=float, default=1e-4)
+    f.add_argument("--batch", type=int, default=None, help="default 32, or the checkpoint's")
+    f.add_argument("--adversarial", type=float, default=None, help="critic weight (default 0)")
+    f.add_argument(
+        "--learning-rate", type=float, default=None, help="default 1e-4, or the checkpoint's"
+    )
     f.add_argument("--draws", type=int, default=8, help="as packed (kept in the settings)")
     f.add_argument("--widths", type=float, nargs="+", default=None)
     f.add_argument("--device", default="cuda")

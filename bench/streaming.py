@@ -1,13 +1,15 @@
 """Time to first audio with in-sentence streaming, against whole-sentence synthesis.
 
     python bench/streaming.py [--chunk-ms 100] [--repeats 5] [--quality]
+                              [--variants int8-qat/openvino ...]
 
 For the dev sentences of 15 words or more and one 40-word sentence (the
 issue's yardstick, written for this bench), interleaved in one run: piper-tts's
 full-sentence latency (its first audio), edgetts's first chunk with
 ``stream(chunk_ms=...)`` per backend (also with ``fast_start``: the first
 clause synthesised alone), and the total streamed time against ``speak()`` of
-the same sentence. Noise 0, so every engine does the same work.
+the same sentence. Noise 0, so every engine does the same work. ``--variants``
+adds stored variants (``NAME/BACKEND``) to the fp32 voice on each backend.
 
 ``--quality`` adds what ``fast_start`` costs: whisper's WER and DNSMOS of the
 dev sentences that have several clauses, whole against first-clause-first
@@ -50,12 +52,18 @@ def main() -> None:
     parser.add_argument("--chunk-ms", type=float, default=100.0)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--quality", action="store_true", help="WER/DNSMOS of fast_start")
+    parser.add_argument(
+        "--variants", nargs="*", default=[], help="NAME/BACKEND, e.g. int8-qat/openvino"
+    )
     args = parser.parse_args()
     from piper import PiperVoice
     from piper.config import SynthesisConfig
 
     sentences = [s for s in dev_sentences() if len(s.split()) >= 15] + [FORTY_WORDS]
     engines = {b: EdgeTTS(backend=b) for b in available_backends()}
+    for label in args.variants:
+        variant, _, backend = label.partition("/")
+        engines[label] = EdgeTTS(backend=backend or "auto", variant=variant)
     piper = PiperVoice.load(next(iter(engines.values())).voice.model_path)
     quiet = SynthesisConfig(noise_scale=0.0, noise_w_scale=0.0)
     runs: dict[str, Callable[[str], tuple[float, float]]] = {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -234,9 +235,75 @@ def test_fit_checkpoints_strip_and_resume(model: VitsVoice, tmp_path: Path) -> N
     student, state = fit(teacher, tmp_path / "moved", longer, resume=True)
     assert state.step == 3 and [s for s, _ in state.curve] == [0, 1, 2, 3]
     assert student.conv_pre.out_channels == 64  # a quarter of 256, pruned once
-    other = TrainSettings(**{**vars(longer), "batch": 2})
+    other = TrainSettings(**{**vars(longer), "segment_frames": 16})
     with pytest.raises(ValueError, match="was made with other settings"):
         fit(teacher, tmp_path / "moved", other, resume=True)
+
+
+def test_critic_learns_to_tell_the_student_from_the_teacher() -> None:
+    from edgetts.train.adversarial import Critic
+
+    torch.manual_seed(0)
+    t = torch.arange(4096) / 16000
+    real = torch.sin(2 * torch.pi * 220 * t).repeat(2, 1)
+    fake = real + 0.3 * torch.randn(2, 4096)  # a noisy copy
+    critic = Critic(width=8)
+    features = critic(real)
+    assert len(features) == 8 and all(torch.isfinite(f[-1]).all() for f in features)
+    optimizer = torch.optim.Adam(critic.parameters(), 2e-3, betas=(0.8, 0.99))
+    losses = []
+    for _ in range(60):
+        loss = critic.critic_loss(real, fake)
+        optimizer.zero_grad()
+        torch.autograd.backward(loss)
+        optimizer.step()
+        losses.append(loss.item())
+    assert losses[-1] < 0.1 * losses[0]
+    with torch.no_grad():  # each discriminator now scores the teacher above the student
+        assert all(
+            r[-1].mean() > f[-1].mean() for r, f in zip(critic(real), critic(fake), strict=True)
+        )
+    fooling, matching = critic.student_loss(real, real.clone())
+    assert matching.item() == 0.0 and fooling.item() > 0
+
+
+def test_a_student_fine_tunes_with_the_critic_switched_on(tmp_path: Path) -> None:
+    from edgetts.train.student import Teacher, TrainSettings, fit, strip_checkpoint
+
+    decoder = _small_decoder()
+    generator = torch.Generator().manual_seed(1)
+    pairs = []
+    for _ in range(3):
+        z = torch.randn(1, 192, 160, generator=generator)
+        with torch.no_grad():
+            pairs.append((z[0].numpy(), decoder(z).reshape(-1).numpy()))
+    teacher = Teacher(decoder, pairs[:2], pairs[2:], 16000)
+    plain = TrainSettings(steps=1, batch=1, segment_frames=136, eval_sentences=1, widths=(0.5,))
+    fit(teacher, tmp_path, plain)
+    assert "critic" not in torch.load(tmp_path / "student.pt", weights_only=False)
+    tuned = TrainSettings(**{**vars(plain), "steps": 3, "batch": 2, "adversarial": 1.0})
+    _, state = fit(teacher, tmp_path, tuned, resume=True)  # a fresh critic joins
+    saved = torch.load(tmp_path / "student.pt", weights_only=False)
+    assert state.step == 3 and {"critic", "critic_optimizer"} <= saved.keys()
+    assert state.schedule_start == 1  # the fine-tuning's own cosine
+    assert all(np.isfinite(state.losses))
+    strip_checkpoint(tmp_path / "student.pt", tmp_path / "stripped.pt")
+    stripped = torch.load(tmp_path / "stripped.pt", weights_only=False)
+    assert "critic" in stripped and "critic_optimizer" not in stripped
+
+
+@pytest.mark.parametrize(
+    ("value", "error", "message"),
+    [
+        (-1.0, ValueError, "adversarial must be in [0, 100], got -1.0"),
+        ("1", TypeError, "adversarial must be a number, got '1'"),
+    ],
+)
+def test_adversarial_weight_is_checked(value: object, error: type, message: str) -> None:
+    from edgetts.train.student import TrainSettings
+
+    with pytest.raises(error, match=re.escape(message)):
+        TrainSettings(adversarial=value)  # type: ignore[arg-type]
 
 
 def test_training_devices_are_checked(model: VitsVoice, tmp_path: Path) -> None:

@@ -203,6 +203,7 @@ def _optimize_student(args: argparse.Namespace) -> int:
             batch=args.batch,
             learning_rate=args.learning_rate,
             draws=args.draws,
+            adversarial=args.adversarial,
             device=args.device,
             resume=args.resume,
             calibration=args.calibration,
@@ -286,6 +287,12 @@ def _add_optimize(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         trained.add_argument("--batch", type=int, default=4, help="windows per step")
         trained.add_argument("--learning-rate", type=float, default=1e-4, help="peak (cosine)")
         trained.add_argument("--draws", type=int, default=3, help="noise draws per sentence")
+        trained.add_argument(
+            "--adversarial",
+            type=float,
+            default=0.0,
+            help="weight of a critic's adversarial + feature-matching terms (0: off)",
+        )
         trained.add_argument("--device", default="cpu", help="torch device, e.g. cuda")
         trained.add_argument("--calibration", type=Path, default=None, help="training sentences")
         trained.add_argument("--name", default=None, help=f"variant name ({default_name(method)})")

@@ -69,6 +69,7 @@ def build_student_variant(
     batch: int = 4,
     learning_rate: float = 1e-4,
     draws: int = 3,
+    adversarial: float = 0.0,
     device: str = "cpu",
     resume: bool = False,
     calibration: str | os.PathLike[str] | None = None,
@@ -84,6 +85,8 @@ def build_student_variant(
     Training sentences are the calibration set (``draws`` noise draws each);
     ``eval_sentences`` (held out) give the quality-vs-steps curve recorded in
     the manifest. ``device`` is a torch device (``"cuda"`` trains on a GPU).
+    ``adversarial`` > 0 adds a critic's terms (:mod:`edgetts.train.adversarial`)
+    with that weight; with ``resume`` it may be switched on to fine-tune.
     """
     from ..train.export import export_decoder
     from ..train.student import TrainSettings, train_student
@@ -101,6 +104,7 @@ def build_student_variant(
         batch=batch,
         learning_rate=learning_rate,
         draws=draws,
+        adversarial=adversarial,
         quantize=method == "qat",
         widths=chosen,
     )

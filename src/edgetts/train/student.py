@@ -7,7 +7,10 @@ fake-quantised (:mod:`edgetts.train.quant`; ``quantize``) or pruned to a
 schedule of widths (:mod:`edgetts.train.prune`; ``widths``, one training
 phase each, the first pruning at step 0). It is trained on random windows of
 ``z`` (with the streaming decoder's context on both sides) to reproduce the
-teacher's samples under a multi-resolution STFT + mel loss. Checkpoints are
+teacher's samples under a multi-resolution STFT + mel loss, optionally with a
+critic's adversarial and feature-matching terms (:mod:`edgetts.train.adversarial`;
+``adversarial``, their weight), which a resumed run may switch on to fine-tune
+a student trained without them. Checkpoints are
 written atomically every ``checkpoint_every`` steps; ``resume`` continues
 from the last one with the same data order.
 
@@ -40,6 +43,7 @@ from ..phonemize import phonemize
 from ..streaming import DECODER_CONTEXT
 from ..sysinfo import cpu_model
 from ..voice import Voice
+from .adversarial import Critic
 from .losses import SpectralLoss
 from .model import Generator, VitsVoice
 from .prune import channel_importance, compose, decoder_widths, keep_top, prune_decoder
@@ -76,12 +80,18 @@ class TrainSettings:
     seed: int = 0
     quantize: bool = False  # fake-quantise the student (QAT)
     widths: tuple[float, ...] = ()  # pruning schedule: decoder width of each phase
+    adversarial: float = 0.0  # weight of the critic's terms (0: spectral losses only)
 
     def __post_init__(self) -> None:
         if self.quantize and self.widths:
             raise ValueError("prune first, then quantise the pruned variant: not both at once")
         if any(not 0 < w <= 1 for w in self.widths):
             raise ValueError(f"widths must be fractions in (0, 1], got {self.widths!r}")
+        adversarial = self.adversarial
+        if isinstance(adversarial, bool) or not isinstance(adversarial, (int, float)):
+            raise TypeError(f"adversarial must be a number, got {adversarial!r}")
+        if not 0 <= adversarial <= 100:
+            raise ValueError(f"adversarial must be in [0, 100], got {adversarial!r}")
         for name in ("steps", "batch", "segment_frames", "draws", "checkpoint_every"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
@@ -102,6 +112,7 @@ class TrainState:
     curve: list[tuple[int, float]] = field(default_factory=list)  # (step, MCD dB)
     losses: list[float] = field(default_factory=list)
     hardware: str = ""  # where the last steps ran
+    schedule_start: int = 0  # the step the learning rate's cosine counts from
 
 
 @dataclass
@@ -193,6 +204,13 @@ def _prune_phase(
     return prune_decoder(student, inner)
 
 
+@dataclass
+class _Adversary:
+    critic: Critic
+    optimizer: torch.optim.Optimizer
+    weight: float
+
+
 def _train_step(
     student: Generator,
     optimizer: torch.optim.Optimizer,
@@ -201,18 +219,28 @@ def _train_step(
     *,
     hop: int,
     state: TrainState,
+    adversary: _Adversary | None = None,
 ) -> None:
     started = time.perf_counter()
     student.train()
     latents, targets = batch
     out = student(latents).reshape(len(latents), -1)
     start = DECODER_CONTEXT * hop  # the context on each side is decoded, not scored
-    loss = loss_fn(out[:, start : start + targets.shape[1]], targets)
+    scored = out[:, start : start + targets.shape[1]]
+    spectral = loss_fn(scored, targets)
+    loss = spectral
+    if adversary is not None:
+        critic_loss = adversary.critic.critic_loss(targets, scored)
+        adversary.optimizer.zero_grad()
+        torch.autograd.backward(critic_loss)
+        adversary.optimizer.step()
+        fooling, matching = adversary.critic.student_loss(targets, scored)
+        loss = spectral + adversary.weight * (fooling + 2 * matching)  # HiFi-GAN's 1:2
     optimizer.zero_grad()
     loss.backward()
     optimizer.step()
     state.step += 1
-    state.losses.append(loss.item())
+    state.losses.append(spectral.item())  # comparable with or without the critic
     state.seconds += time.perf_counter() - started
 
 
@@ -226,10 +254,12 @@ def _optimizer(student: Generator, settings: TrainSettings) -> torch.optim.Optim
 
 
 def _set_learning_rate(
-    optimizer: torch.optim.Optimizer, settings: TrainSettings, step: int
+    optimizer: torch.optim.Optimizer, settings: TrainSettings, state: TrainState
 ) -> None:
-    """Cosine decay to zero over ``settings.steps`` (a longer resumed run stretches it)."""
-    factor = 0.5 * (1 + math.cos(math.pi * min(step, settings.steps) / settings.steps))
+    """Cosine decay to zero from ``state.schedule_start`` to ``settings.steps`` (a
+    longer resumed run stretches it)."""
+    done, span = state.step - state.schedule_start, settings.steps - state.schedule_start
+    factor = 0.5 * (1 + math.cos(math.pi * min(done, span) / max(span, 1)))
     bases = (settings.learning_rate, settings.scale_learning_rate)
     for group, base in zip(optimizer.param_groups, bases, strict=False):
         group["lr"] = base * factor
@@ -241,7 +271,7 @@ def _phase_starts(settings: TrainSettings) -> list[int]:
 
 
 #: Settings that may change between a run and its resumption.
-_RESUMABLE = ("steps", "checkpoint_every")
+_RESUMABLE = ("steps", "checkpoint_every", "batch", "learning_rate", "adversarial")
 
 
 def _same_settings(saved: dict[str, Any], settings: TrainSettings) -> bool:
@@ -304,6 +334,8 @@ def fit(
     checkpoint = work_dir / "student.pt"
     saved = _load_checkpoint(checkpoint, settings) if resume else None
     state = TrainState(**saved["state"]) if saved else TrainState()
+    if saved and TrainSettings.saved(saved["settings"]).adversarial != settings.adversarial:
+        state.schedule_start = state.step  # fine-tuning with the critic: a schedule of its own
     student: Generator = copy.deepcopy(teacher.decoder)
     if state.keep:
         student = prune_decoder(teacher.decoder, [torch.tensor(k) for k in state.keep])
@@ -318,6 +350,7 @@ def fit(
         if "optimizer" in saved:
             optimizer.load_state_dict(saved["optimizer"])
     loss_fn = SpectralLoss(teacher.sample_rate).to(where)
+    adversary = _adversary(settings, saved, where)
     hop, rate, held_out = teacher.decoder.hop, teacher.sample_rate, teacher.held_out
     starts = _phase_starts(settings)
     if state.step < settings.steps:
@@ -333,31 +366,50 @@ def fit(
         if not state.curve:  # where training starts from
             student.eval()
             state.curve.append((0, _mcd(student, held_out, rate, where)))
-        _set_learning_rate(optimizer, settings, state.step)
+        _set_learning_rate(optimizer, settings, state)
         latents, targets = _batch(teacher.pairs, settings, hop, state)
         batch = (latents.to(where), targets.to(where))
-        _train_step(student, optimizer, loss_fn, batch, hop=hop, state=state)
+        _train_step(student, optimizer, loss_fn, batch, hop=hop, state=state, adversary=adversary)
         if state.step % settings.checkpoint_every == 0 or state.step == settings.steps:
             student.eval()
             state.curve.append((state.step, _mcd(student, held_out, rate, where)))
-            _save(
-                checkpoint,
-                {
-                    "settings": asdict(settings),
-                    "student": student.state_dict(),
-                    "optimizer": optimizer.state_dict(),
-                    "state": asdict(state),
-                },
-            )
+            payload = {
+                "settings": asdict(settings),
+                "student": student.state_dict(),
+                "optimizer": optimizer.state_dict(),
+                "state": asdict(state),
+            }
+            if adversary is not None:
+                payload["critic"] = adversary.critic.state_dict()
+                payload["critic_optimizer"] = adversary.optimizer.state_dict()
+            _save(checkpoint, payload)
         if progress:
             progress(state)
     return student.cpu().eval(), state
 
 
+def _adversary(
+    settings: TrainSettings, saved: dict[str, Any] | None, where: torch.device
+) -> _Adversary | None:
+    """The critic and its optimizer when ``settings.adversarial`` is on (a fresh critic
+    when the checkpoint was trained without one)."""
+    if not settings.adversarial:
+        return None
+    critic = Critic().to(where)
+    # HiFi-GAN's betas; a constant rate, so that the critic keeps up as the student's decays.
+    optimizer = torch.optim.Adam(critic.parameters(), settings.learning_rate, betas=(0.8, 0.99))
+    if saved is not None and "critic" in saved:
+        critic.load_state_dict(saved["critic"])
+        if "critic_optimizer" in saved:
+            optimizer.load_state_dict(saved["critic_optimizer"])
+    return _Adversary(critic, optimizer, settings.adversarial)
+
+
 def strip_checkpoint(source: Path, target: Path) -> None:
-    """Copy a checkpoint without its optimizer state (a third of its size, or less)."""
+    """Copy a checkpoint without its optimizer states (a third of its size, or less)."""
     saved = torch.load(source, map_location="cpu", weights_only=False)
     saved.pop("optimizer", None)
+    saved.pop("critic_optimizer", None)
     _save(target, saved)
 
 
