@@ -271,12 +271,7 @@ def test_a_student_fine_tunes_with_the_critic_switched_on(tmp_path: Path) -> Non
     from edgetts.train.student import Teacher, TrainSettings, fit, strip_checkpoint
 
     decoder = _small_decoder()
-    generator = torch.Generator().manual_seed(1)
-    pairs = []
-    for _ in range(3):
-        z = torch.randn(1, 192, 160, generator=generator)
-        with torch.no_grad():
-            pairs.append((z[0].numpy(), decoder(z).reshape(-1).numpy()))
+    pairs = _random_pairs(decoder, shift=0)
     teacher = Teacher(decoder, pairs[:2], pairs[2:], 16000)
     plain = TrainSettings(steps=1, batch=1, segment_frames=136, eval_sentences=1, widths=(0.5,))
     fit(teacher, tmp_path, plain)
@@ -335,6 +330,18 @@ def _small_decoder() -> Any:
     return Generator(specs).eval()
 
 
+def _random_pairs(decoder: Any, shift: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Three (z, waveform) pairs of 160 random frames, the waveform shifted by ``shift``."""
+    generator = torch.Generator().manual_seed(1)
+    pairs = []
+    for _ in range(3):
+        z = torch.randn(1, 192, 160, generator=generator)
+        with torch.no_grad():
+            wav = torch.roll(decoder(z), shift, -1).reshape(-1).numpy()
+        pairs.append((z[0].numpy(), wav))
+    return pairs
+
+
 @pytest.mark.gpu
 def test_fit_on_a_cuda_gpu_matches_the_cpu(tmp_path: Path) -> None:
     if not torch.cuda.is_available():
@@ -342,12 +349,7 @@ def test_fit_on_a_cuda_gpu_matches_the_cpu(tmp_path: Path) -> None:
     from edgetts.train.student import Teacher, TrainSettings, fit
 
     decoder = _small_decoder()
-    generator = torch.Generator().manual_seed(1)
-    pairs = []
-    for _ in range(3):
-        z = torch.randn(1, 192, 160, generator=generator)
-        with torch.no_grad():
-            pairs.append((z[0].numpy(), torch.roll(decoder(z), 3, -1).reshape(-1).numpy()))
+    pairs = _random_pairs(decoder, shift=3)  # a target it has to learn
     teacher = Teacher(decoder, pairs[:2], pairs[2:], 16000)
     settings = TrainSettings(steps=3, batch=2, segment_frames=136, eval_sentences=1)
     with torch.backends.cudnn.flags(enabled=True, allow_tf32=False):

@@ -24,6 +24,16 @@ PERIODS = (2, 3, 5, 7, 11)
 SCALES = 3  # the waveform, then average-pooled by 2 and by 4
 
 
+def _features(convs: nn.ModuleList, post: nn.Module, x: Tensor) -> list[Tensor]:
+    """Every layer's activations, the score (``post``) last."""
+    features = []
+    for conv in convs:
+        x = F.leaky_relu(conv(x), _SLOPE)
+        features.append(x)
+    features.append(post(x))
+    return features
+
+
 class _PeriodDisc(nn.Module):
     """Looks at the waveform folded into ``period`` columns (2-D convolutions)."""
 
@@ -40,13 +50,7 @@ class _PeriodDisc(nn.Module):
     def forward(self, x: Tensor) -> list[Tensor]:
         pad = (-x.shape[-1]) % self.period
         x = F.pad(x, (0, pad), mode="reflect")
-        x = x.view(x.shape[0], 1, -1, self.period)
-        features = []
-        for conv in self.convs:
-            x = F.leaky_relu(conv(x), _SLOPE)
-            features.append(x)
-        features.append(self.post(x))
-        return features
+        return _features(self.convs, self.post, x.view(x.shape[0], 1, -1, self.period))
 
 
 class _ScaleDisc(nn.Module):
@@ -65,12 +69,7 @@ class _ScaleDisc(nn.Module):
         self.post = weight_norm(nn.Conv1d(4 * width, 1, 3, 1, padding=1))
 
     def forward(self, x: Tensor) -> list[Tensor]:
-        features = []
-        for conv in self.convs:
-            x = F.leaky_relu(conv(x), _SLOPE)
-            features.append(x)
-        features.append(self.post(x))
-        return features
+        return _features(self.convs, self.post, x)
 
 
 class Critic(nn.Module):
