@@ -204,6 +204,9 @@ def _prune_phase(
     return prune_decoder(student, inner)
 
 
+CRITIC_WARMUP = 300  # steps over which the critic's weight ramps up from 0
+
+
 @dataclass
 class _Adversary:
     critic: Critic
@@ -234,8 +237,11 @@ def _train_step(
         adversary.optimizer.zero_grad()
         torch.autograd.backward(critic_loss)
         adversary.optimizer.step()
-        fooling, matching = adversary.critic.student_loss(targets, scored)
-        loss = spectral + adversary.weight * (fooling + 2 * matching)  # HiFi-GAN's 1:2
+        # The critic trains alone first: a fresh one's verdicts are noise to the student.
+        ramp = min(1.0, (state.step - state.schedule_start) / CRITIC_WARMUP)
+        if ramp > 0:
+            fooling, matching = adversary.critic.student_loss(targets, scored)
+            loss = spectral + ramp * adversary.weight * (fooling + 2 * matching)  # HiFi-GAN 1:2
     optimizer.zero_grad()
     loss.backward()
     optimizer.step()
