@@ -11,7 +11,7 @@ import pytest
 
 from edgetts import EdgeTTS
 from edgetts.cli import main
-from edgetts.timestamps import WordTime, to_srt, to_vtt, word_times
+from edgetts.timestamps import PhonemeTime, WordTime, phoneme_times, to_srt, to_vtt, word_times
 
 
 def test_word_times_follow_the_durations() -> None:
@@ -20,6 +20,19 @@ def test_word_times_follow_the_durations() -> None:
     durations = np.array([2, 1] + [1, 1] * len(phonemes) + [3], dtype=np.float32)
     words = word_times("Ab cd.", phonemes, [2] * len(phonemes), durations, 0.01)
     assert words == [WordTime("Ab", 0.03, 0.07), WordTime("cd.", 0.09, 0.13)]
+
+
+def test_phoneme_times_follow_the_durations() -> None:
+    # ids: BOS PAD (3 frames), "a" + PAD (1 + 1), "ˈ" unknown to the voice (no ids),
+    # "b" + PAD (2 + 2), EOS.
+    durations = np.array([2, 1, 1, 1, 2, 2, 5], dtype=np.float32)
+    times = phoneme_times(["a", "ˈ", "b"], [2, 0, 2], durations, 0.5)
+    assert times == [
+        PhonemeTime("a", 1.5, 2.5),
+        PhonemeTime("ˈ", 2.5, 2.5),
+        PhonemeTime("b", 2.5, 4.5),
+    ]
+    assert times[2].shifted(1.0) == PhonemeTime("b", 3.5, 5.5)
 
 
 def test_fused_words_share_their_spoken_word_by_letters() -> None:
@@ -77,6 +90,15 @@ def test_real_voice_words_are_ordered_and_inside_the_audio(joe_ort: EdgeTTS) -> 
     ]
     assert all(0 <= w.start < w.end <= audio.duration for w in audio.words)
     assert all(a.end <= b.start + 1e-9 for a, b in itertools.pairwise(audio.words))
+    # Phonemes: both sentences', in order, each word starting where one of its phonemes does.
+    phonemes = audio.phonemes
+    assert "".join(p.phoneme for p in phonemes) == "".join(
+        "".join(s.phonemes) for s in joe_ort.phonemize("Good morning. Turn left in 200 meters.")
+    )
+    assert all(0 <= p.start <= p.end <= audio.duration for p in phonemes)
+    assert all(a.end <= b.start + 1e-9 for a, b in itertools.pairwise(phonemes))
+    starts = {round(p.start, 6) for p in phonemes}
+    assert all(round(w.start, 6) in starts for w in audio.words)
     plain = joe_ort.speak("Good morning.", noise_scale=0, noise_w=0)
     timed = joe_ort.speak("Good morning.", noise_scale=0, noise_w=0, timestamps=True)
     np.testing.assert_array_equal(plain.samples, timed.samples)  # same audio either way
@@ -170,7 +192,10 @@ def test_cli_raw_and_timestamps_with_the_real_voice(
         )
         == 0
     )
-    assert json.loads(json_path.read_text())[0]["word"] == "Hi."
+    timings = json.loads(json_path.read_text(encoding="utf-8"))
+    assert [w["word"] for w in timings["words"]] == ["Hi."]
+    assert "".join(p["phoneme"] for p in timings["phonemes"]) == "hˈaɪ."
+    assert timings["phonemes"][0]["start"] == timings["words"][0]["start"]
     with wave.open(str(tmp_path / "a.wav")) as w:
         assert w.getframerate() == 22050
 

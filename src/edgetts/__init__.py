@@ -16,7 +16,7 @@ from .errors import (
     VoiceNotFoundError,
 )
 from .phonemize import Sentence, phonemize
-from .timestamps import WordTime
+from .timestamps import PhonemeTime, WordTime
 from .tts import EdgeTTS
 from .voice import Voice, installed_voices
 
@@ -30,6 +30,7 @@ __all__ = [
     "EdgeTTS",
     "EdgeTTSError",
     "ModelLoadError",
+    "PhonemeTime",
     "PhonemizerError",
     "Sentence",
     "SynthesisConfig",

@@ -17,7 +17,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from . import _core
-from .timestamps import WordTime
+from .timestamps import PhonemeTime, WordTime
 from .wav import write_wav
 
 __all__ = [
@@ -191,6 +191,8 @@ class Audio:
     sample_rate: int
     #: Word timings, when asked for (``timestamps=True``); seconds from this audio's start.
     words: tuple[WordTime, ...] = ()
+    #: Phoneme timings, with the words: each of espeak-ng's phonemes, spaces included.
+    phonemes: tuple[PhonemeTime, ...] = ()
 
     @property
     def duration(self) -> float:

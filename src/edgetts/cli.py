@@ -21,7 +21,7 @@ from .errors import EdgeTTSError
 from .files import commit, discard, open_temp_beside, write_atomic
 from .phonemize import phonemize
 from .text import check_text
-from .timestamps import WordTime, to_srt, to_vtt
+from .timestamps import PhonemeTime, WordTime, to_srt, to_vtt
 from .voice import DEFAULT_VOICE, Voice, installed_voices
 from .wav import SAMPLE_FORMATS, WavWriter
 
@@ -56,15 +56,17 @@ def _speak(args: argparse.Namespace) -> int:
         fast_start=args.fast_start,
     )
     words: list[WordTime] = []
+    phonemes: list[PhonemeTime] = []
     seconds = 0.0
     # Streamed chunk by chunk: memory stays bounded for long input.
     with _sink(args, rate) as write:
         for chunk in chunks:
             write(chunk.samples)
             words += [w.shifted(seconds) for w in chunk.words]
+            phonemes += [p.shifted(seconds) for p in chunk.phonemes]
             seconds += chunk.duration
     if args.timestamps is not None:
-        write_timestamps(args.timestamps, words)
+        write_timestamps(args.timestamps, words, phonemes)
     target = args.output or ("standard output" if args.raw == "-" else args.raw)
     print(
         f"wrote {seconds:.2f} s of audio to {target} ({tts.backend.name}, {rate} Hz"
@@ -102,14 +104,21 @@ def _sink(args: argparse.Namespace, rate: int) -> Iterator[Callable[[NDArray[np.
         commit(file, tmp, Path(args.raw))
 
 
-def _words_json(words: Sequence[WordTime]) -> str:
-    return json.dumps([{"word": w.word, "start": w.start, "end": w.end} for w in words], indent=1)
+def _timings_json(words: Sequence[WordTime], phonemes: Sequence[PhonemeTime]) -> str:
+    return json.dumps(
+        {
+            "words": [{"word": w.word, "start": w.start, "end": w.end} for w in words],
+            "phonemes": [{"phoneme": p.phoneme, "start": p.start, "end": p.end} for p in phonemes],
+        },
+        indent=1,
+        ensure_ascii=False,
+    )
 
 
-_TIMESTAMP_FORMATS: dict[str, Callable[[Sequence[WordTime]], str]] = {
-    ".json": _words_json,
-    ".srt": to_srt,
-    ".vtt": to_vtt,
+_TIMESTAMP_FORMATS: dict[str, Callable[[Sequence[WordTime], Sequence[PhonemeTime]], str]] = {
+    ".json": _timings_json,
+    ".srt": lambda words, _: to_srt(words),
+    ".vtt": lambda words, _: to_vtt(words),
 }
 
 
@@ -118,10 +127,14 @@ def _check_timestamps_path(path: Path | None) -> None:
         raise ValueError(f"timestamps file {path} must end in .json, .srt or .vtt")
 
 
-def write_timestamps(path: Path, words: Sequence[WordTime]) -> Path:
-    """Word timings as JSON, SRT or WebVTT, chosen by the file's suffix; written atomically."""
+def write_timestamps(
+    path: Path, words: Sequence[WordTime], phonemes: Sequence[PhonemeTime] = ()
+) -> Path:
+    """Timings as JSON (words and phonemes), SRT or WebVTT (words), chosen by the
+    file's suffix; written atomically."""
     _check_timestamps_path(path)
-    return write_atomic(path, _TIMESTAMP_FORMATS[path.suffix.lower()](words).encode("utf-8"))
+    text = _TIMESTAMP_FORMATS[path.suffix.lower()](words, phonemes)
+    return write_atomic(path, text.encode("utf-8"))
 
 
 def _voices(_: argparse.Namespace) -> int:

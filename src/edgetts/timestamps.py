@@ -1,24 +1,32 @@
-"""Word timings from the duration predictor, and subtitle files from them.
+"""Phoneme and word timings from the duration predictor, and subtitle files.
 
 VITS predicts how many latent frames each phoneme id lasts; a frame is
-``hop`` samples of audio. Phonemes are grouped into spoken words at the
-spaces espeak-ng puts between them, and matched to the words of the
-(normalised) sentence text by a monotonic alignment: espeak-ng fuses short
-words ("on the" -> ``ɔnðə``, "to be" -> ``təbi``), so one spoken word may stand
-for up to three text words, which share its time by their letters. The
-alignment picks the grouping whose phoneme counts best fit the words' letter
-counts, so one fusion does not shift every word after it.
+``hop`` samples of audio, and a phoneme lasts as long as its ids. Phonemes
+are grouped into spoken words at the spaces espeak-ng puts between them, and
+matched to the words of the (normalised) sentence text by a monotonic
+alignment: espeak-ng fuses short words ("on the" -> ``ɔnðə``, "to be" ->
+``təbi``), so one spoken word may stand for up to three text words, which share
+its time by their letters. The alignment picks the grouping whose phoneme
+counts best fit the words' letter counts, so one fusion does not shift every
+word after it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["WordTime", "to_srt", "to_vtt", "word_times"]
+__all__ = ["PhonemeTime", "WordTime", "phoneme_times", "to_srt", "to_vtt", "word_times"]
+
+_Timed = TypeVar("_Timed", "WordTime", "PhonemeTime")
+
+
+def _shifted(timed: _Timed, seconds: float) -> _Timed:
+    return replace(timed, start=timed.start + seconds, end=timed.end + seconds)
 
 
 @dataclass(frozen=True)
@@ -28,7 +36,47 @@ class WordTime:
     end: float
 
     def shifted(self, seconds: float) -> WordTime:
-        return WordTime(self.word, self.start + seconds, self.end + seconds)
+        return _shifted(self, seconds)
+
+
+@dataclass(frozen=True)
+class PhonemeTime:
+    phoneme: str  # as espeak-ng wrote it: also spaces, stress marks and punctuation
+    start: float
+    end: float
+
+    def shifted(self, seconds: float) -> PhonemeTime:
+        return _shifted(self, seconds)
+
+
+def _phoneme_starts(
+    ids_per_phoneme: Sequence[int], durations: NDArray[np.floating]
+) -> NDArray[np.float64]:
+    """Frame at which each phoneme starts, and the last one's end.
+
+    ``durations`` covers the id layout BOS PAD (phoneme ids PAD)* EOS.
+    """
+    frames = np.asarray(durations, dtype=np.float64).reshape(-1)
+    lead = float(frames[:2].sum())  # BOS and its PAD: silence before the first phoneme
+    per_phoneme, at = [], 2
+    for count in ids_per_phoneme:
+        per_phoneme.append(float(frames[at : at + count].sum()))
+        at += count
+    return lead + np.concatenate([[0.0], np.cumsum(per_phoneme)])
+
+
+def phoneme_times(
+    phonemes: Sequence[str],
+    ids_per_phoneme: Sequence[int],
+    durations: NDArray[np.floating],
+    seconds_per_frame: float,
+) -> list[PhonemeTime]:
+    """Timings of each of ``phonemes`` from per-id ``durations`` (in frames); a
+    phoneme the voice does not know (no ids) takes no time."""
+    seconds = _phoneme_starts(ids_per_phoneme, durations) * seconds_per_frame
+    return [
+        PhonemeTime(p, float(seconds[i]), float(seconds[i + 1])) for i, p in enumerate(phonemes)
+    ]
 
 
 def word_times(
@@ -38,17 +86,8 @@ def word_times(
     durations: NDArray[np.floating],
     seconds_per_frame: float,
 ) -> list[WordTime]:
-    """Timings of the words of ``text`` from per-id ``durations`` (in frames).
-
-    ``durations`` covers the id layout BOS PAD (phoneme ids PAD)* EOS.
-    """
-    frames = np.asarray(durations, dtype=np.float64).reshape(-1)
-    lead = float(frames[:2].sum())  # BOS and its PAD: silence before the first word
-    per_phoneme, at = [], 2
-    for count in ids_per_phoneme:
-        per_phoneme.append(float(frames[at : at + count].sum()))
-        at += count
-    starts = lead + np.concatenate([[0.0], np.cumsum(per_phoneme)])
+    """Timings of the words of ``text`` from per-id ``durations`` (in frames)."""
+    starts = _phoneme_starts(ids_per_phoneme, durations)
     # Phoneme spans of the spoken words (spaces and punctuation carry no word).
     spans: list[tuple[int, int]] = []
     begin = None

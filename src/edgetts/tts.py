@@ -22,7 +22,7 @@ from .phonemize import Sentence, phonemize
 from .ssml import Segment, is_ssml, parse_ssml
 from .streaming import Front, StreamingModel
 from .text import check_text
-from .timestamps import WordTime, word_times
+from .timestamps import PhonemeTime, WordTime, phoneme_times, word_times
 from .variants import REFERENCE_VARIANT, load_variant
 from .voice import Voice
 
@@ -132,18 +132,15 @@ class EdgeTTS:
         with self._lock:
             return model.front(self._ids(sentence), scales, config.speaker_id)
 
-    def _words(self, sentence: Sentence, front: Front) -> tuple[WordTime, ...]:
-        """Word timings from the prior's durations (after a decode has measured the hop)."""
-        hop = self._split_model().hop or 0
-        return tuple(
-            word_times(
-                sentence.text,
-                sentence.phonemes,
-                self.voice.id_mapper.ids_per_phoneme(sentence.phonemes),
-                front.durations,
-                hop / self.sample_rate,
-            )
-        )
+    def _timings(
+        self, sentence: Sentence, front: Front
+    ) -> tuple[tuple[WordTime, ...], tuple[PhonemeTime, ...]]:
+        """Word and phoneme timings from the prior's durations (after a decode has
+        measured the hop)."""
+        seconds_per_frame = (self._split_model().hop or 0) / self.sample_rate
+        ids_per_phoneme = self.voice.id_mapper.ids_per_phoneme(sentence.phonemes)
+        timing = (sentence.phonemes, ids_per_phoneme, front.durations, seconds_per_frame)
+        return tuple(word_times(sentence.text, *timing)), tuple(phoneme_times(*timing))
 
     def synthesize_sentence(
         self, sentence: Sentence, config: SynthesisConfig, *, timestamps: bool = False
@@ -151,7 +148,7 @@ class EdgeTTS:
         """Run one sentence through the model and post-process it.
 
         With ``timestamps`` the split model runs instead of the whole graph (the
-        same audio, plus the durations that give ``Audio.words``).
+        same audio, plus the durations that give ``Audio.words`` and ``Audio.phonemes``).
         """
         front = self._front(sentence, config) if timestamps else None
         with self._lock:
@@ -162,13 +159,13 @@ class EdgeTTS:
                 raw = self.backend.infer(self._ids(sentence), scales, config.speaker_id)
             # The runtime's buffer is reused by the next call: this is the copy.
             samples = _audio.normalize(raw, peak=config.normalize, volume=config.volume)
-        words = self._words(sentence, front) if front is not None else ()
+        words, phonemes = self._timings(sentence, front) if front is not None else ((), ())
         rate = config.sample_rate or self.sample_rate
         if rate != self.sample_rate:
             # The interpolation filter can overshoot: clip back into [-1, 1].
             samples = _audio.resample(samples, self.sample_rate, rate)
             _audio.normalize(samples, peak=False, out=samples)
-        return Audio(samples, rate, words)
+        return Audio(samples, rate, words, phonemes)
 
     def _stream_sentence(
         self, sentence: Sentence, config: SynthesisConfig, chunk_ms: float
@@ -177,16 +174,16 @@ class EdgeTTS:
         front = self._front(sentence, config)
         first = round(chunk_ms / 1000 * self.sample_rate)
         windows = self._split_model().chunks(front, first_samples=first)
-        words: tuple[WordTime, ...] | None = None
+        timed = False
         while True:
             with self._lock:  # held per window, never across a yield
                 raw = next(windows, None)
                 if raw is None:
                     return
                 samples = _audio.normalize(raw, peak=False, volume=config.volume)
-            if words is None:  # the first window has measured the hop
-                words = self._words(sentence, front)
-                yield Audio(samples, self.sample_rate, words)
+            if not timed:  # the first window has measured the hop
+                timed = True
+                yield Audio(samples, self.sample_rate, *self._timings(sentence, front))
             else:
                 yield Audio(samples, self.sample_rate)
 
@@ -220,9 +217,10 @@ class EdgeTTS:
         the model's own level times ``volume``, clipped to [-1, 1], and come at
         the voice's sample rate.
 
-        With ``timestamps`` each sentence's :attr:`Audio.words` holds its word
-        timings (with ``chunk_ms``, on the sentence's first chunk); they are
-        also always filled in when ``chunk_ms`` is given.
+        With ``timestamps`` each sentence's :attr:`Audio.words` and
+        :attr:`Audio.phonemes` hold its timings (with ``chunk_ms``, on the
+        sentence's first chunk); they are also always filled in when
+        ``chunk_ms`` is given.
 
         With ``fast_start`` (and ``chunk_ms``), a sentence of several clauses
         is synthesised as two: its first clause (up to a ``,``, ``:`` or ``;``),
@@ -327,16 +325,18 @@ class EdgeTTS:
         gap = _audio.silence(config.sentence_silence, rate)
         parts: list[np.ndarray] = []
         words: list[WordTime] = []
+        phonemes: list[PhonemeTime] = []
         offset = 0
         for chunk in chunks:
             if parts and len(gap):
                 parts.append(gap)
                 offset += len(gap)
             words += [w.shifted(offset / rate) for w in chunk.words]
+            phonemes += [p.shifted(offset / rate) for p in chunk.phonemes]
             parts.append(chunk.samples)
             offset += len(chunk.samples)
         samples = np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)
-        return Audio(samples, rate, tuple(words))
+        return Audio(samples, rate, tuple(words), tuple(phonemes))
 
     def __repr__(self) -> str:
         return (
