@@ -13,6 +13,8 @@ word after it.
 
 from __future__ import annotations
 
+import itertools
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import TypeVar
@@ -115,6 +117,7 @@ def word_times(
 _MARKS = frozenset("ˈˌːˑ")  # stress and length: no sound of their own
 _MAX_FUSED = 3  # text words one spoken word may stand for
 _FUSE_COST = 0.5  # per extra word in a fusion, against a letter/phoneme misfit
+_BAND = 6  # how far from the diagonal the alignment may stray, beyond the count difference
 
 
 def _letters(word: str) -> int:
@@ -130,31 +133,33 @@ def _align(words: Sequence[str], sounds: Sequence[int]) -> list[tuple[int, int, 
     None when no such grouping exists.
     """
     n, m = len(words), len(sounds)
-    letters = np.concatenate([[0], np.cumsum([_letters(w) for w in words])])
-    phones = np.concatenate([[0], np.cumsum(sounds)])
+    letters = [0, *itertools.accumulate(_letters(w) for w in words)]
+    phones = [0, *itertools.accumulate(sounds)]
     ratio = (phones[-1] + 1.0) / (letters[-1] + 1.0)  # the sentence's phonemes per letter
     moves = [(k, 1) for k in range(1, _MAX_FUSED + 1)] + [(1, 2)]
-    cost = np.full((n + 1, m + 1), np.inf)
-    cost[0, 0] = 0.0
+    # Fusions are few, so the path keeps near the diagonal: searching a band around
+    # it keeps this well under a millisecond for long sentences (it runs before a
+    # stream's first chunk).
+    band = abs(n - m) + _BAND
+    cost: dict[tuple[int, int], float] = {(0, 0): 0.0}
     back: dict[tuple[int, int], tuple[int, int]] = {}
     for i in range(n + 1):
-        for j in range(m + 1):
-            if not np.isfinite(cost[i, j]):
+        middle = i * m // max(n, 1)
+        for j in range(max(0, middle - band), min(m, middle + band) + 1):
+            here = cost.get((i, j))
+            if here is None:
                 continue
             for dw, ds in moves:
                 a, b = i + dw, j + ds
                 if a > n or b > m:
                     continue
-                fit = abs(
-                    np.log(
-                        (phones[b] - phones[j] + 1.0) / (ratio * (letters[a] - letters[i]) + 1.0)
-                    )
-                )
-                total = cost[i, j] + fit + _FUSE_COST * (dw + ds - 2)
-                if total < cost[a, b]:
+                spoken = phones[b] - phones[j] + 1.0
+                fit = abs(math.log(spoken / (ratio * (letters[a] - letters[i]) + 1.0)))
+                total = here + fit + _FUSE_COST * (dw + ds - 2)
+                if total < cost.get((a, b), math.inf):
                     cost[a, b] = total
                     back[a, b] = (i, j)
-    if not np.isfinite(cost[n, m]):
+    if (n, m) not in cost:
         return None
     groups, at = [], (n, m)
     while at != (0, 0):
