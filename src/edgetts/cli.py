@@ -21,7 +21,7 @@ from .errors import EdgeTTSError
 from .files import commit, discard, open_temp_beside, write_atomic
 from .phonemize import phonemize
 from .text import check_text
-from .timestamps import PhonemeTime, WordTime, to_srt, to_vtt
+from .timestamps import PhonemeTime, Timeline, WordTime, to_srt, to_vtt
 from .voice import DEFAULT_VOICE, Voice, installed_voices
 from .wav import SAMPLE_FORMATS, WavWriter
 
@@ -55,18 +55,16 @@ def _speak(args: argparse.Namespace) -> int:
         timestamps=args.timestamps is not None,
         fast_start=args.fast_start,
     )
-    words: list[WordTime] = []
-    phonemes: list[PhonemeTime] = []
+    timeline = Timeline()
     seconds = 0.0
     # Streamed chunk by chunk: memory stays bounded for long input.
     with _sink(args, rate) as write:
         for chunk in chunks:
             write(chunk.samples)
-            words += [w.shifted(seconds) for w in chunk.words]
-            phonemes += [p.shifted(seconds) for p in chunk.phonemes]
+            timeline.add(chunk.words, chunk.phonemes, seconds)
             seconds += chunk.duration
     if args.timestamps is not None:
-        write_timestamps(args.timestamps, words, phonemes)
+        write_timestamps(args.timestamps, timeline.words, timeline.phonemes)
     target = args.output or ("standard output" if args.raw == "-" else args.raw)
     print(
         f"wrote {seconds:.2f} s of audio to {target} ({tts.backend.name}, {rate} Hz"

@@ -16,13 +16,21 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["PhonemeTime", "WordTime", "phoneme_times", "to_srt", "to_vtt", "word_times"]
+__all__ = [
+    "PhonemeTime",
+    "Timeline",
+    "WordTime",
+    "phoneme_times",
+    "to_srt",
+    "to_vtt",
+    "word_times",
+]
 
 _Timed = TypeVar("_Timed", "WordTime", "PhonemeTime")
 
@@ -49,6 +57,21 @@ class PhonemeTime:
 
     def shifted(self, seconds: float) -> PhonemeTime:
         return _shifted(self, seconds)
+
+
+@dataclass
+class Timeline:
+    """Timings of consecutive pieces of audio, gathered on one clock."""
+
+    words: list[WordTime] = field(default_factory=list)
+    phonemes: list[PhonemeTime] = field(default_factory=list)
+
+    def add(
+        self, words: Sequence[WordTime], phonemes: Sequence[PhonemeTime], seconds: float
+    ) -> None:
+        """A piece's timings, which start ``seconds`` into the whole."""
+        self.words += [w.shifted(seconds) for w in words]
+        self.phonemes += [p.shifted(seconds) for p in phonemes]
 
 
 def _phoneme_starts(

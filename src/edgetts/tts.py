@@ -22,7 +22,7 @@ from .phonemize import Sentence, phonemize
 from .ssml import Segment, is_ssml, parse_ssml
 from .streaming import Front, StreamingModel
 from .text import check_text
-from .timestamps import PhonemeTime, WordTime, phoneme_times, word_times
+from .timestamps import PhonemeTime, Timeline, WordTime, phoneme_times, word_times
 from .variants import REFERENCE_VARIANT, load_variant
 from .voice import Voice
 
@@ -324,19 +324,17 @@ class EdgeTTS:
         rate = sample_rate or self.sample_rate
         gap = _audio.silence(config.sentence_silence, rate)
         parts: list[np.ndarray] = []
-        words: list[WordTime] = []
-        phonemes: list[PhonemeTime] = []
+        timeline = Timeline()
         offset = 0
         for chunk in chunks:
             if parts and len(gap):
                 parts.append(gap)
                 offset += len(gap)
-            words += [w.shifted(offset / rate) for w in chunk.words]
-            phonemes += [p.shifted(offset / rate) for p in chunk.phonemes]
+            timeline.add(chunk.words, chunk.phonemes, offset / rate)
             parts.append(chunk.samples)
             offset += len(chunk.samples)
         samples = np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)
-        return Audio(samples, rate, tuple(words), tuple(phonemes))
+        return Audio(samples, rate, tuple(timeline.words), tuple(timeline.phonemes))
 
     def __repr__(self) -> str:
         return (
