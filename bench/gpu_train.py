@@ -105,7 +105,7 @@ def run_fit(args: argparse.Namespace) -> None:
     deadline = time.monotonic() + 60 * args.minutes
     teacher = load_teacher(args.teacher, args.device)
     done = 0
-    overrides = ("batch", "learning_rate", "adversarial")
+    overrides = ("batch", "learning_rate", "adversarial", "istft_stages")
     changes = {k: getattr(args, k) for k in overrides if getattr(args, k) is not None}
     if args.resume:
         saved, done = _saved_settings(args.resume)
@@ -159,6 +159,7 @@ def finish(args: argparse.Namespace) -> None:
         learning_rate=settings.learning_rate,
         draws=settings.draws,
         adversarial=settings.adversarial,
+        istft_stages=settings.istft_stages,
         resume=True,
         eval_sentences=dev[-settings.eval_sentences :],
         name=name,
@@ -189,6 +190,9 @@ def main() -> None:
     )
     f.add_argument("--draws", type=int, default=8, help="as packed (kept in the settings)")
     f.add_argument("--widths", type=float, nargs="+", default=None)
+    f.add_argument(
+        "--istft-stages", type=int, default=None, help="inverse-STFT head (on a resumed one too)"
+    )
     f.add_argument("--device", default="cuda")
     f.add_argument("--resume", type=Path, default=None, help="go on from this checkpoint")
     f.add_argument("--name", default=None, help="checkpoint OUT/NAME.pt (default: the method)")

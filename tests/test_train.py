@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import re
 import subprocess
 import sys
@@ -365,3 +366,117 @@ def test_fit_on_a_cuda_gpu_matches_the_cpu(tmp_path: Path) -> None:
     student, _ = fit(teacher, tmp_path / "qat", quantized, device="cuda")
     with torch.no_grad():
         assert torch.isfinite(student(z)).all()
+
+
+@pytest.mark.parametrize("hop", [4, 8])
+def test_the_istft_basis_inverts_a_hann_stft(hop: int) -> None:
+    from edgetts.train.istft import OVERLAP, synthesis_basis
+
+    n_fft = OVERLAP * hop
+    signal = torch.randn(1, 3000, generator=torch.Generator().manual_seed(0))
+    window = torch.hann_window(n_fft)
+    spectrum = torch.stft(signal, n_fft, hop, window=window, return_complex=True)
+    stacked = torch.cat([spectrum.real, spectrum.imag], 1)
+    basis = torch.from_numpy(synthesis_basis(n_fft, hop))
+    back = torch.nn.functional.conv_transpose1d(stacked, basis, stride=hop, padding=n_fft // 2)
+    inner = slice(n_fft, 3000 - n_fft)  # the edges lack overlapping frames
+    torch.testing.assert_close(back[0, 0, inner], signal[0, inner], atol=1e-5, rtol=0)
+
+
+def test_an_istft_head_replaces_the_last_stage() -> None:
+    from edgetts.train.istft import attach_istft_head
+
+    decoder = _small_decoder()
+    z = torch.randn(1, 192, 20)
+    headed = attach_istft_head(copy.deepcopy(decoder), 1)
+    names = {n for n, _ in headed.named_modules()}
+    assert not names & {"ups.1", "resblocks.2", "resblocks.3", "conv_post"}
+    assert headed.head.hop == 4 and headed.hop == decoder.hop == 16
+    with torch.no_grad():
+        assert headed(z).shape == decoder(z).shape == (1, 1, 320)
+    for stages in (0, 2, True):
+        with pytest.raises(
+            ValueError,
+            match=re.escape(
+                f"must be an int in [1, 1] for a decoder of 2 upsampling stages, got {stages!r}"
+            ),
+        ):
+            attach_istft_head(copy.deepcopy(decoder), stages)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"istft_stages": -1}, "istft_stages must be an int >= 0, got -1"),
+        ({"istft_stages": True}, "istft_stages must be an int >= 0, got True"),
+        ({"istft_stages": 1, "quantize": True}, "prune or change the head first"),
+    ],
+)
+def test_istft_settings_are_checked(fields: dict[str, Any], message: str) -> None:
+    from edgetts.train.student import TrainSettings
+
+    with pytest.raises(ValueError, match=re.escape(message)):
+        TrainSettings(**fields)
+
+
+def test_a_head_is_grafted_onto_a_trained_student(tmp_path: Path) -> None:
+    from edgetts.train.student import Teacher, TrainSettings, fit
+
+    decoder = _small_decoder()
+    pairs = _random_pairs(decoder, shift=0)
+    teacher = Teacher(decoder, pairs[:2], pairs[2:], 16000)
+    plain = TrainSettings(steps=2, batch=1, segment_frames=136, eval_sentences=1, widths=(0.5,))
+    fit(teacher, tmp_path, plain)
+    headed = TrainSettings(**{**vars(plain), "steps": 4, "istft_stages": 1})
+    student, state = fit(teacher, tmp_path, headed, resume=True)
+    assert student.head is not None and state.step == 4 and state.schedule_start == 2
+    assert [s for s, _ in state.curve] == [0, 2, 4]
+    saved = torch.load(tmp_path / "student.pt", weights_only=False)
+    assert "head.conv.weight" in saved["student"] and "conv_post.weight" not in saved["student"]
+    again, _ = fit(teacher, tmp_path, headed, resume=True)  # a headed checkpoint resumes
+    torch.testing.assert_close(again.state_dict(), student.state_dict())
+    with pytest.raises(ValueError, match="was made with other settings"):
+        fit(teacher, tmp_path, plain, resume=True)  # the head cannot come off
+
+
+def test_an_istft_student_exports_and_runs_on_both_backends(
+    joe_ort: EdgeTTS, model: VitsVoice, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from edgetts.train.export import export_decoder
+    from edgetts.train.istft import attach_istft_head
+
+    monkeypatch.setenv("EDGETTS_HOME", str(tmp_path / "home"))
+    calibration = tmp_path / "train.txt"
+    calibration.write_text("Turn left at the next corner, then keep right.\n", encoding="utf-8")
+    variant = build_student_variant(
+        method="distill",
+        steps=2,
+        istft_stages=1,
+        calibration=calibration,
+        eval_sentences=dev_sentences()[:1],
+        work_dir=tmp_path / "work",
+    )
+    assert variant.manifest["settings"]["istft_stages"] == 1
+    graph = onnx.load(str(variant.split.decoder)).graph
+    layers = {n.name.split("/")[2] for n in graph.node if n.name.startswith("/dec/")}
+    assert "ups.2" not in layers and "conv_post" not in layers and "ups.1" in layers
+    for backend in [b for b in ("onnxruntime", "openvino") if b in available_backends()]:
+        audio = EdgeTTS(backend=backend, variant="distill").speak("Hello.", noise_scale=0.0)
+        assert len(audio.samples) > 0 and np.isfinite(audio.samples).all()
+    # The graph computes what torch computes (the teacher's full width, untrained head).
+    headed = attach_istft_head(copy.deepcopy(model.dec), 1)
+    target = tmp_path / "decoder.onnx"
+    convs = [
+        m for m in headed.modules() if isinstance(m, torch.nn.Conv1d | torch.nn.ConvTranspose1d)
+    ]
+    written = export_decoder(headed, split_voice(joe_ort.voice.model_path).decoder, target)
+    assert written == len(convs) == 16  # conv_pre, 2 upsamplings, 6 blocks of 2, the head
+    z = torch.randn(1, 192, 30, generator=torch.Generator().manual_seed(2))
+    import onnxruntime
+
+    session = onnxruntime.InferenceSession(str(target), providers=["CPUExecutionProvider"])
+    out = session.run(None, {session.get_inputs()[0].name: z.numpy()})[0]
+    with torch.no_grad():
+        expected = headed(z).reshape(-1).numpy()
+    assert out.shape == (1, 1, 1, 30 * 256)
+    np.testing.assert_allclose(out.reshape(-1), expected, atol=1e-5)

@@ -215,6 +215,7 @@ def _optimize_student(args: argparse.Namespace) -> int:
             learning_rate=args.learning_rate,
             draws=args.draws,
             adversarial=args.adversarial,
+            istft_stages=args.istft_stages,
             device=args.device,
             resume=args.resume,
             calibration=args.calibration,
@@ -314,7 +315,13 @@ def _add_optimize(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
             trained.add_argument(
                 "--widths", type=float, nargs="+", default=None, help="decoder width per phase"
             )
-        trained.set_defaults(func=_optimize_student, widths=None)
+            trained.add_argument(
+                "--istft-stages",
+                type=int,
+                default=0,
+                help="replace the decoder's last N upsampling stages with an inverse-STFT head",
+            )
+        trained.set_defaults(func=_optimize_student, widths=None, istft_stages=0)
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -70,6 +70,7 @@ def build_student_variant(
     learning_rate: float = 1e-4,
     draws: int = 3,
     adversarial: float = 0.0,
+    istft_stages: int = 0,
     device: str = "cpu",
     resume: bool = False,
     calibration: str | os.PathLike[str] | None = None,
@@ -87,6 +88,8 @@ def build_student_variant(
     the manifest. ``device`` is a torch device (``"cuda"`` trains on a GPU).
     ``adversarial`` > 0 adds a critic's terms (:mod:`edgetts.train.adversarial`)
     with that weight; with ``resume`` it may be switched on to fine-tune.
+    ``istft_stages`` > 0 replaces the decoder's last upsampling stages with an
+    inverse-STFT head (:mod:`edgetts.train.istft`).
     """
     from ..train.export import export_decoder
     from ..train.student import TrainSettings, train_student
@@ -105,6 +108,7 @@ def build_student_variant(
         learning_rate=learning_rate,
         draws=draws,
         adversarial=adversarial,
+        istft_stages=istft_stages,
         quantize=method == "qat",
         widths=chosen,
     )

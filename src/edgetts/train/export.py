@@ -7,8 +7,9 @@ float weights for a pruned or distilled decoder (the channel counts follow
 from the weights, the graph has no shape constants), or, for a fake-quantised
 layer, ``QuantizeLinear``/``DequantizeLinear`` on the input (uint8, the
 trained scale) and int8 per-channel weights and int32 bias behind
-``DequantizeLinear``: the layout OpenVINO runs as int8 convolutions. Standard
-ops only.
+``DequantizeLinear``: the layout OpenVINO runs as int8 convolutions. A decoder
+with an inverse-STFT head (:mod:`edgetts.train.istft`) has the graph's last
+stages cut off and the head's nodes put in their place. Standard ops only.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from .istft import InverseStftHead, head_nodes
+from .model import Generator
 from .quant import W_MAX, QuantConv
 
 __all__ = ["export_decoder"]
@@ -90,6 +93,45 @@ def _plain(
     return initializers, [], inputs
 
 
+def _layer_path(node: Any) -> str:
+    """``/dec/ups.0/ConvTranspose`` -> ``dec.ups.0``."""
+    return ".".join(node.name.strip("/").split("/")[:-1])
+
+
+def _with_head(
+    nodes: list[Any], head: InverseStftHead, stage: int, prefix: str
+) -> tuple[list[Any], list[Any]]:
+    """``nodes`` up to the input of upsampling stage ``stage``, the head's nodes
+    computing what ``conv_post``'s activation computed, and the nodes after it."""
+
+    def first(path: str, op: str) -> Any:
+        found = [n for n in nodes if n.op_type == op and _layer_path(n) == prefix + path]
+        if not found:
+            raise ValueError(f"the decoder graph has no {op} node of {prefix}{path}")
+        return found[0]
+
+    source = first(f"ups.{stage}", "ConvTranspose").input[0]
+    post = first("conv_post", "Conv").output[0]
+    target = next(n for n in nodes if post in n.input).output[0]  # after tanh
+    producer = {out: i for i, n in enumerate(nodes) for out in n.output}
+
+    def ancestors(tensor: str) -> set[int]:
+        seen: set[int] = set()
+        todo = [tensor]
+        while todo:
+            index = producer.get(todo.pop())
+            if index is not None and index not in seen:
+                seen.add(index)
+                todo += nodes[index].input
+        return seen
+
+    body, cut = ancestors(source), ancestors(target)
+    kept = [n for i, n in enumerate(nodes) if i in body or i not in cut]
+    added, initializers = head_nodes(head, source, target, f"{prefix}head".replace(".", "_"))
+    at = next((i for i, n in enumerate(kept) if target in n.input), len(kept))
+    return [*kept[:at], *added, *kept[at:]], initializers
+
+
 def export_decoder(decoder: nn.Module, source: Path, target: Path, prefix: str = "dec.") -> int:
     """Write ``source`` with ``decoder``'s layers to ``target``; return how many were written."""
     import onnx
@@ -97,9 +139,15 @@ def export_decoder(decoder: nn.Module, source: Path, target: Path, prefix: str =
 
     model = onnx.load(str(source))
     graph = model.graph
-    nodes, added, done = [], [], 0
-    for node in graph.node:
-        path = ".".join(node.name.strip("/").split("/")[:-1])
+    nodes: list[Any] = []
+    added: list[Any] = []
+    done = 0
+    source_nodes = list(graph.node)
+    if isinstance(decoder, Generator) and isinstance(decoder.head, InverseStftHead):
+        source_nodes, added = _with_head(source_nodes, decoder.head, decoder.stages, prefix)
+        done += 1
+    for node in source_nodes:
+        path = _layer_path(node)
         if node.op_type not in _CONVS or not path.startswith(prefix):
             nodes.append(node)
             continue

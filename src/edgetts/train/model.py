@@ -331,6 +331,7 @@ class Generator(nn.Module):
         self.kernels = _count(convs, "dec.resblocks.") // self.stages
         self.depth = _count(convs, "dec.resblocks.0.convs.")
         self.specs = {k: v for k, v in convs.items() if k.startswith("dec.")}  # to rebuild it
+        self.head: nn.Module | None = None  # replaces the last stages (train.istft)
 
     @property
     def hop(self) -> int:
@@ -349,6 +350,8 @@ class Generator(nn.Module):
                     y = y + _sub(block, f"convs.{k}")(F.leaky_relu(y, LRELU_SLOPE))
                 total = total + y
             x = total / self.kernels
+        if self.head is not None:
+            return self.head(F.leaky_relu(x, LRELU_SLOPE))
         return torch.tanh(self.conv_post(F.leaky_relu(x)))
 
 

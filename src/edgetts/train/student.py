@@ -44,6 +44,7 @@ from ..streaming import DECODER_CONTEXT
 from ..sysinfo import cpu_model
 from ..voice import Voice
 from .adversarial import Critic
+from .istft import attach_istft_head
 from .losses import SpectralLoss
 from .model import Generator, VitsVoice
 from .prune import channel_importance, compose, decoder_widths, keep_top, prune_decoder
@@ -81,10 +82,13 @@ class TrainSettings:
     quantize: bool = False  # fake-quantise the student (QAT)
     widths: tuple[float, ...] = ()  # pruning schedule: decoder width of each phase
     adversarial: float = 0.0  # weight of the critic's terms (0: spectral losses only)
+    istft_stages: int = 0  # last upsampling stages an inverse-STFT head replaces (0: none)
 
     def __post_init__(self) -> None:
-        if self.quantize and self.widths:
-            raise ValueError("prune first, then quantise the pruned variant: not both at once")
+        if self.quantize and (self.widths or self.istft_stages):
+            raise ValueError(
+                "prune or change the head first, then quantise that variant: not both at once"
+            )
         if any(not 0 < w <= 1 for w in self.widths):
             raise ValueError(f"widths must be fractions in (0, 1], got {self.widths!r}")
         adversarial = self.adversarial
@@ -96,6 +100,9 @@ class TrainSettings:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be a positive int, got {value!r}")
+        stages = self.istft_stages
+        if isinstance(stages, bool) or not isinstance(stages, int) or stages < 0:
+            raise ValueError(f"istft_stages must be an int >= 0, got {stages!r}")
 
     @classmethod
     def saved(cls, fields: dict[str, Any]) -> TrainSettings:
@@ -204,6 +211,14 @@ def _prune_phase(
     return prune_decoder(student, inner)
 
 
+def _with_head(student: Generator, settings: TrainSettings, state: TrainState) -> Generator:
+    """The inverse-STFT head goes on after the last pruning (importance is measured
+    on whole HiFi-GAN stages)."""
+    if settings.istft_stages and student.head is None and state.phase >= len(settings.widths):
+        attach_istft_head(student, settings.istft_stages)
+    return student
+
+
 CRITIC_WARMUP = 300  # steps over which the critic's weight ramps up from 0
 
 
@@ -276,14 +291,18 @@ def _phase_starts(settings: TrainSettings) -> list[int]:
     return [settings.steps * k // phases for k in range(phases)]
 
 
-#: Settings that may change between a run and its resumption.
+#: Settings that may change between a run and its resumption (``istft_stages``
+#: only from 0: the trained stages that remain get the new head).
 _RESUMABLE = ("steps", "checkpoint_every", "batch", "learning_rate", "adversarial")
 
 
 def _same_settings(saved: dict[str, Any], settings: TrainSettings) -> bool:
     """Everything but ``_RESUMABLE`` must match."""
     resumable = {k: getattr(settings, k) for k in _RESUMABLE}
-    return replace(TrainSettings.saved(saved), **resumable) == settings
+    before = TrainSettings.saved(saved)
+    if not before.istft_stages:
+        resumable["istft_stages"] = settings.istft_stages
+    return replace(before, **resumable) == settings
 
 
 def _load_checkpoint(path: Path, settings: TrainSettings) -> dict[str, Any] | None:
@@ -320,6 +339,37 @@ def _hardware(device: torch.device) -> str:
     return f"{cpu_model()}, {os.cpu_count()} cpus (torch {torch.__version__})"
 
 
+def _start(
+    teacher: Teacher,
+    settings: TrainSettings,
+    saved: dict[str, Any] | None,
+    state: TrainState,
+    where: torch.device,
+) -> tuple[Generator, torch.optim.Optimizer]:
+    """The student as the checkpoint left it (or as it starts) and its optimizer."""
+    before = TrainSettings.saved(saved["settings"]) if saved else settings
+    grafted = before.istft_stages != settings.istft_stages  # a head on trained stages
+    if grafted or before.adversarial != settings.adversarial:
+        state.schedule_start = state.step  # fine-tuning: a schedule of its own
+    student: Generator = copy.deepcopy(teacher.decoder)
+    if state.keep:
+        student = prune_decoder(teacher.decoder, [torch.tensor(k) for k in state.keep])
+    student = _with_head(student, before, state)
+    quants = quantize_decoder(student) if settings.quantize else {}
+    student.to(where)
+    if quants and saved is None:
+        samples = [torch.from_numpy(z)[None].to(where) for z, _ in teacher.pairs[:16]]
+        calibrate(student, quants, samples)
+    if saved is not None:
+        student.load_state_dict(saved["student"])
+    if grafted:
+        student = _with_head(student, settings, state).to(where)
+    optimizer = _optimizer(student, settings)
+    if saved is not None and "optimizer" in saved and not grafted:
+        optimizer.load_state_dict(saved["optimizer"])
+    return student, optimizer
+
+
 def fit(
     teacher: Teacher,
     work_dir: Path,
@@ -340,21 +390,7 @@ def fit(
     checkpoint = work_dir / "student.pt"
     saved = _load_checkpoint(checkpoint, settings) if resume else None
     state = TrainState(**saved["state"]) if saved else TrainState()
-    if saved and TrainSettings.saved(saved["settings"]).adversarial != settings.adversarial:
-        state.schedule_start = state.step  # fine-tuning with the critic: a schedule of its own
-    student: Generator = copy.deepcopy(teacher.decoder)
-    if state.keep:
-        student = prune_decoder(teacher.decoder, [torch.tensor(k) for k in state.keep])
-    quants = quantize_decoder(student) if settings.quantize else {}
-    student.to(where)
-    if quants and saved is None:
-        samples = [torch.from_numpy(z)[None].to(where) for z, _ in teacher.pairs[:16]]
-        calibrate(student, quants, samples)
-    optimizer = _optimizer(student, settings)
-    if saved is not None:
-        student.load_state_dict(saved["student"])
-        if "optimizer" in saved:
-            optimizer.load_state_dict(saved["optimizer"])
+    student, optimizer = _start(teacher, settings, saved, state, where)
     loss_fn = SpectralLoss(teacher.sample_rate).to(where)
     adversary = _adversary(settings, saved, where)
     hop, rate, held_out = teacher.decoder.hop, teacher.sample_rate, teacher.held_out
@@ -367,7 +403,7 @@ def fit(
             pruned = _prune_phase(
                 student.cpu(), teacher.decoder, settings.widths[state.phase], state
             )
-            student = pruned.to(where)
+            student = _with_head(pruned, settings, state).to(where)
             optimizer = _optimizer(student, settings)
         if not state.curve:  # where training starts from
             student.eval()
