@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 import re
 import subprocess
 import sys
@@ -480,3 +481,25 @@ def test_an_istft_student_exports_and_runs_on_both_backends(
         expected = headed(z).reshape(-1).numpy()
     assert out.shape == (1, 1, 1, 30 * 256)
     np.testing.assert_allclose(out.reshape(-1), expected, atol=1e-5)
+
+
+def test_cli_distills_a_student_with_an_istft_head(
+    joe_ort: EdgeTTS,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from edgetts.cli import main
+
+    monkeypatch.setenv("EDGETTS_HOME", str(tmp_path / "home"))
+    calibration = tmp_path / "train.txt"
+    calibration.write_text("Keep right.\n", encoding="utf-8")
+    common = ["--steps", "1", "--calibration", str(calibration), "--eval", "1", "--check", "0"]
+    assert main(["optimize", "distill", *common, "--istft-stages", "1", "--name", "s"]) == 0
+    manifest = json.loads(capsys.readouterr().out)
+    assert manifest["variant"] == "s" and manifest["settings"]["istft_stages"] == 1
+    bad = ["optimize", "distill", *common, "--istft-stages", "3", "--name", "t"]
+    assert main(bad) == 2
+    assert "istft_stages must be an int in [1, 2] for a decoder of 3 upsampling stages, got 3" in (
+        capsys.readouterr().err
+    )
