@@ -160,6 +160,7 @@ def finish(args: argparse.Namespace) -> None:
         draws=settings.draws,
         adversarial=settings.adversarial,
         istft_stages=settings.istft_stages,
+        flow_width=args.flow_width,
         resume=True,
         eval_sentences=dev[-settings.eval_sentences :],
         name=name,
@@ -202,6 +203,7 @@ def main() -> None:
     d.add_argument("--method", choices=sorted(DEFAULT_WIDTHS), required=True)
     d.add_argument("--name", default=None)
     d.add_argument("--force", action="store_true")
+    d.add_argument("--flow-width", type=float, default=1.0, help="distil a narrower flow here")
     d.set_defaults(func=finish)
     args = parser.parse_args()
     args.func(args)

@@ -270,12 +270,9 @@ def test_critic_learns_to_tell_the_student_from_the_teacher() -> None:
 
 
 def test_a_student_fine_tunes_with_the_critic_switched_on(tmp_path: Path) -> None:
-    from edgetts.train.student import Teacher, TrainSettings, fit, strip_checkpoint
+    from edgetts.train.student import TrainSettings, fit, strip_checkpoint
 
-    decoder = _small_decoder()
-    pairs = _random_pairs(decoder, shift=0)
-    teacher = Teacher(decoder, pairs[:2], pairs[2:], 16000)
-    plain = TrainSettings(steps=1, batch=1, segment_frames=136, eval_sentences=1, widths=(0.5,))
+    teacher, plain = _small_teacher(), TrainSettings(steps=1, **_HALF_WIDTH)
     fit(teacher, tmp_path, plain)
     assert "critic" not in torch.load(tmp_path / "student.pt", weights_only=False)
     tuned = TrainSettings(**{**vars(plain), "steps": 3, "batch": 2, "adversarial": 1.0})
@@ -344,6 +341,23 @@ def _random_pairs(decoder: Any, shift: int) -> list[tuple[np.ndarray, np.ndarray
     return pairs
 
 
+_HALF_WIDTH: dict[str, Any] = {
+    "batch": 1,
+    "segment_frames": 136,
+    "eval_sentences": 1,
+    "widths": (0.5,),
+}
+
+
+def _small_teacher() -> Any:
+    """``_small_decoder`` teaching on two random pairs, a third held out."""
+    from edgetts.train.student import Teacher
+
+    decoder = _small_decoder()
+    pairs = _random_pairs(decoder, shift=0)
+    return Teacher(decoder, pairs[:2], pairs[2:], 16000)
+
+
 @pytest.mark.gpu
 def test_fit_on_a_cuda_gpu_matches_the_cpu(tmp_path: Path) -> None:
     if not torch.cuda.is_available():
@@ -385,14 +399,15 @@ def test_the_istft_basis_inverts_a_hann_stft(hop: int) -> None:
 
 
 def test_an_istft_head_replaces_the_last_stage() -> None:
-    from edgetts.train.istft import attach_istft_head
+    from edgetts.train.istft import InverseStftHead, attach_istft_head
 
     decoder = _small_decoder()
     z = torch.randn(1, 192, 20)
     headed = attach_istft_head(copy.deepcopy(decoder), 1)
     names = {n for n, _ in headed.named_modules()}
     assert not names & {"ups.1", "resblocks.2", "resblocks.3", "conv_post"}
-    assert headed.head.hop == 4 and headed.hop == decoder.hop == 16
+    assert isinstance(headed.head, InverseStftHead) and headed.head.hop == 4
+    assert headed.hop == decoder.hop == 16  # samples per latent frame, as before
     with torch.no_grad():
         assert headed(z).shape == decoder(z).shape == (1, 1, 320)
     for stages in (0, 2, True):
@@ -402,7 +417,7 @@ def test_an_istft_head_replaces_the_last_stage() -> None:
                 f"must be an int in [1, 1] for a decoder of 2 upsampling stages, got {stages!r}"
             ),
         ):
-            attach_istft_head(copy.deepcopy(decoder), stages)  # type: ignore[arg-type]
+            attach_istft_head(copy.deepcopy(decoder), stages)
 
 
 @pytest.mark.parametrize(
@@ -421,12 +436,9 @@ def test_istft_settings_are_checked(fields: dict[str, Any], message: str) -> Non
 
 
 def test_a_head_is_grafted_onto_a_trained_student(tmp_path: Path) -> None:
-    from edgetts.train.student import Teacher, TrainSettings, fit
+    from edgetts.train.student import TrainSettings, fit
 
-    decoder = _small_decoder()
-    pairs = _random_pairs(decoder, shift=0)
-    teacher = Teacher(decoder, pairs[:2], pairs[2:], 16000)
-    plain = TrainSettings(steps=2, batch=1, segment_frames=136, eval_sentences=1, widths=(0.5,))
+    teacher, plain = _small_teacher(), TrainSettings(steps=2, **_HALF_WIDTH)
     fit(teacher, tmp_path, plain)
     headed = TrainSettings(**{**vars(plain), "steps": 4, "istft_stages": 1})
     student, state = fit(teacher, tmp_path, headed, resume=True)

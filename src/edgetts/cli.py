@@ -216,6 +216,8 @@ def _optimize_student(args: argparse.Namespace) -> int:
             draws=args.draws,
             adversarial=args.adversarial,
             istft_stages=args.istft_stages,
+            flow_width=args.flow_width,
+            flow_steps=args.flow_steps,
             device=args.device,
             resume=args.resume,
             calibration=args.calibration,
@@ -321,7 +323,18 @@ def _add_optimize(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
                 default=0,
                 help="replace the decoder's last N upsampling stages with an inverse-STFT head",
             )
-        trained.set_defaults(func=_optimize_student, widths=None, istft_stages=0)
+            trained.add_argument(
+                "--flow-width",
+                type=float,
+                default=1.0,
+                help="keep this share of the flow's channels",
+            )
+            trained.add_argument(
+                "--flow-steps", type=int, default=3000, help="steps distilling a narrower flow"
+            )
+        trained.set_defaults(
+            func=_optimize_student, widths=None, istft_stages=0, flow_width=1.0, flow_steps=3000
+        )
 
 
 def _parser() -> argparse.ArgumentParser:

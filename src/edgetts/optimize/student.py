@@ -9,8 +9,11 @@
 - ``distill``: a half-width student cut from the teacher's decoder in one step
   and trained to reproduce the teacher's waveforms from its latents.
 
-Pruned and distilled variants keep the fp32 prior and flow and a smaller dense
-float decoder; ``edgetts optimize ptq --base NAME`` then makes them int8. All
+Pruned and distilled variants keep the fp32 prior and a smaller dense float
+decoder; the flow stays the fp32 one unless ``flow_width`` < 1 narrows it
+(:mod:`edgetts.train.flow`: distilled in ``flow_steps`` steps, a few minutes on
+a CPU, each time the variant is built). ``edgetts optimize ptq --base NAME``
+then makes them int8. All
 files are ONNX, so every variant runs on every backend. Needs the ``train``
 extra (PyTorch).
 """
@@ -71,6 +74,8 @@ def build_student_variant(
     draws: int = 3,
     adversarial: float = 0.0,
     istft_stages: int = 0,
+    flow_width: float = 1.0,
+    flow_steps: int = 3000,
     device: str = "cpu",
     resume: bool = False,
     calibration: str | os.PathLike[str] | None = None,
@@ -92,10 +97,14 @@ def build_student_variant(
     inverse-STFT head (:mod:`edgetts.train.istft`).
     """
     from ..train.export import export_decoder
+    from ..train.flow import check_flow_settings, export_flow
     from ..train.student import TrainSettings, train_student
 
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}; methods: {sorted(METHODS)}")
+    if method == "qat" and flow_width != 1:
+        raise ValueError(f"qat keeps the voice's flow (static int8); flow_width {flow_width!r}")
+    check_flow_settings(flow_width, flow_steps)  # before the decoder's training
     if not eval_sentences:
         raise ValueError("eval_sentences is empty: give held-out sentences for the curve")
     loaded = voice if isinstance(voice, Voice) else Voice.load(voice)
@@ -127,6 +136,17 @@ def build_student_variant(
         device=device,
     )
     split = split_voice(loaded.model_path)
+    flow = None
+    if flow_width != 1:
+        flow = _narrow_flow(
+            loaded,
+            texts.texts,
+            eval_sentences,
+            width=flow_width,
+            steps=flow_steps,
+            draws=settings.draws,
+            seed=settings.seed,
+        )
 
     def build(folder: Path) -> dict[str, str]:
         if method == "qat":
@@ -135,7 +155,10 @@ def build_student_variant(
             ort_quantize(split.flow, folder / "flow.onnx", feeds.flow, ("/flow/",))
         else:
             shutil.copyfile(split.prior, folder / "prior.onnx")
-            shutil.copyfile(split.flow, folder / "flow.onnx")
+            if flow is None:
+                shutil.copyfile(split.flow, folder / "flow.onnx")
+            else:
+                export_flow(flow[0], flow[1], split.flow, folder / "flow.onnx")
         export_decoder(student, split.decoder, folder / "decoder.onnx")
         return {"prior": "prior.onnx", "flow": "flow.onnx", "decoder": "decoder.onnx"}
 
@@ -145,7 +168,11 @@ def build_student_variant(
         "description": METHODS[method],
         "backend": "any",
         "toolkit": "edgetts+torch",
-        "settings": {**asdict(settings), "float_scopes": list(DURATION_PATH)},
+        "settings": {
+            **asdict(settings),
+            "flow_width": flow_width,
+            "float_scopes": list(DURATION_PATH),
+        },
         "calibration": {
             "source": texts.source,
             "sha256": texts.sha256,
@@ -159,6 +186,7 @@ def build_student_variant(
             "curve_mcd_db": state.curve,
             "eval_sentences": len(eval_sentences),
             "decoder_channels": [len(k) for k in state.keep] or None,
+            "flow": None if flow is None else flow[2],
         },
     }
     return store_variant(
@@ -171,3 +199,31 @@ def build_student_variant(
         check_backend="openvino" if "openvino" in available_backends() else "onnxruntime",
         check_sentences=check_sentences,
     )
+
+
+def _narrow_flow(
+    voice: Voice,
+    texts: Sequence[str],
+    eval_sentences: Sequence[str],
+    *,
+    width: float,
+    steps: int,
+    draws: int,
+    seed: int,
+) -> tuple[Any, int, dict[str, Any]]:
+    """The flow distilled to ``width``, the teacher flow's hidden width, its history."""
+    from ..train.flow import distill_flow, flow_pairs
+    from ..train.model import VitsVoice
+
+    model = VitsVoice.from_onnx(voice.model_path)
+    train = flow_pairs(model, voice, texts, draws=draws, seed=seed)
+    held_out = flow_pairs(model, voice, eval_sentences, draws=1, seed=seed + 1)
+    flow, history = distill_flow(model.flow, train, held_out, width=width, steps=steps, seed=seed)
+    record = {
+        "width": width,
+        "hidden": flow.hidden,
+        "steps": history.steps,
+        "seconds": history.seconds,
+        "curve_z_l1": history.curve,
+    }
+    return flow, model.flow.hidden, record

@@ -22,7 +22,7 @@ __all__ = ["channel_importance", "compose", "decoder_widths", "keep_top", "prune
 Keep = list[Tensor]  # kept channel indices of each stage, ascending
 
 
-def _conv(dec: Generator, path: str) -> nn.Conv1d | nn.ConvTranspose1d:
+def _conv(dec: nn.Module, path: str) -> nn.Conv1d | nn.ConvTranspose1d:
     module = _sub(dec, path)
     if not isinstance(module, (nn.Conv1d, nn.ConvTranspose1d)):
         raise TypeError(f"decoder layer {path} is a {type(module).__name__}, not a convolution")

@@ -1,0 +1,186 @@
+"""A narrower flow: the voice's coupling layers with fewer hidden channels,
+distilled from the fp32 flow.
+
+Once the decoder is a small student, the flow is the costliest graph left: four
+coupling layers of four WaveNet layers each, 192 hidden channels, at the frame
+rate. Each coupling keeps the ``width`` share of its hidden channels (by the
+magnitude of the weights that read and write them), and the narrowed flow is
+trained to give the teacher flow's ``z`` for the same prior sample (L1, whole
+sentences, a cosine learning rate). It learns fast: the map is smooth and
+local. The export writes its weights into the voice's own flow graph and
+narrows the graph's channel slices to match.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from ..config import SynthesisConfig
+from ..phonemize import phonemize
+from ..voice import Voice
+from .export import export_decoder
+from .model import ResidualFlow, VitsVoice, _sub
+from .prune import _conv, _sliced
+
+__all__ = [
+    "FlowHistory",
+    "check_flow_settings",
+    "distill_flow",
+    "export_flow",
+    "flow_pairs",
+    "prune_flow",
+]
+
+LEARNING_RATE = 1e-3
+CURVE_POINTS = 10
+FlowPair = tuple[Tensor, Tensor]  # z_p and z, (1, channels, frames)
+
+
+def flow_pairs(
+    model: VitsVoice, voice: Voice, texts: Sequence[str], *, draws: int, seed: int
+) -> list[FlowPair]:
+    """(prior sample, teacher flow's z) for every sentence of ``texts``, ``draws`` each."""
+    scales = SynthesisConfig().scales(voice.config)
+    generator = torch.Generator().manual_seed(seed)
+    pairs = []
+    with torch.no_grad():
+        for text in texts:
+            for sentence in phonemize(text, voice.config.espeak_voice):
+                ids = torch.from_numpy(voice.id_mapper(sentence.phonemes).ids[np.newaxis, :])
+                for _ in range(draws):
+                    z_p, mask, _ = model.prior(ids, scales, generator)
+                    pairs.append((z_p, model.flow(z_p, mask)))
+    return pairs
+
+
+def _narrow(
+    module: torch.nn.Module, path: str, out_idx: Tensor | None, in_idx: Tensor | None
+) -> None:
+    parent, _, name = path.rpartition(".")
+    holder = _sub(module, parent) if parent else module
+    holder.add_module(name, _sliced(_conv(module, path), out_idx, in_idx))
+
+
+def check_flow_settings(width: object, steps: object = 1) -> None:
+    """Raise ``ValueError`` for a width outside (0, 1] or steps that are not a positive int."""
+    if isinstance(width, bool) or not isinstance(width, (int, float)) or not 0 < width <= 1:
+        raise ValueError(f"flow width must be a fraction in (0, 1], got {width!r}")
+    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
+        raise ValueError(f"flow steps must be a positive int, got {steps!r}")
+
+
+@torch.no_grad()
+def prune_flow(flow: ResidualFlow, width: float) -> ResidualFlow:
+    """A copy of ``flow`` keeping ``width`` of each coupling's hidden channels."""
+    check_flow_settings(width)
+    hidden = flow.hidden
+    count = max(1, round(width * hidden))
+    pruned = copy.deepcopy(flow)
+    for index in flow.indices:
+        coupling = _sub(pruned.flows, str(index))
+        layers = [f"enc.in_layers.{i}" for i in range(flow.layers)]
+        score = _conv(coupling, "pre").weight.abs().sum((1, 2))
+        score = score + _conv(coupling, "post").weight.abs().sum((0, 2))
+        for path in layers:
+            score = score + _conv(coupling, path).weight.abs().sum((0, 2))
+        keep = torch.sort(torch.topk(score, count).indices).values
+        pairs = torch.cat([keep, keep + hidden])  # the gate's tanh and sigmoid halves
+        _narrow(coupling, "pre", keep, None)
+        _narrow(coupling, "post", None, keep)
+        for i, path in enumerate(layers):
+            _narrow(coupling, path, pairs, keep)
+            last = i == flow.layers - 1  # the last layer writes only the skip half
+            _narrow(coupling, f"enc.res_skip_layers.{i}", keep if last else pairs, keep)
+    pruned.hidden = count
+    return pruned
+
+
+@dataclass
+class FlowHistory:
+    steps: int = 0
+    seconds: float = 0.0
+    curve: list[tuple[int, float]] = field(default_factory=list)  # (step, held-out z L1)
+
+
+def _held_out_error(flow: ResidualFlow, pairs: Sequence[FlowPair]) -> float:
+    with torch.no_grad():
+        return float(
+            np.mean(
+                [
+                    (flow(z_p, torch.ones_like(z_p[:, :1])) - z).abs().mean().item()
+                    for z_p, z in pairs
+                ]
+            )
+        )
+
+
+def distill_flow(
+    teacher: ResidualFlow,
+    train: Sequence[FlowPair],
+    held_out: Sequence[FlowPair],
+    *,
+    width: float,
+    steps: int,
+    seed: int = 0,
+    progress: Callable[[int], None] | None = None,
+) -> tuple[ResidualFlow, FlowHistory]:
+    """The flow pruned to ``width`` and trained ``steps`` steps (one sentence each)."""
+    check_flow_settings(width, steps)
+    if not train or not held_out:
+        raise ValueError("distilling the flow needs training and held-out sentences")
+    torch.manual_seed(seed)
+    student = prune_flow(teacher, width).train()
+    optimizer = torch.optim.Adam(student.parameters(), LEARNING_RATE)
+    order = np.random.default_rng(seed).integers(len(train), size=steps)
+    history = FlowHistory(curve=[(0, _held_out_error(student, held_out))])
+    every = max(1, steps // CURVE_POINTS)
+    started = time.perf_counter()
+    for step, index in enumerate(order, 1):
+        for group in optimizer.param_groups:
+            group["lr"] = LEARNING_RATE * 0.5 * (1 + math.cos(math.pi * (step - 1) / steps))
+        z_p, z = train[index]
+        loss = (student(z_p, torch.ones_like(z_p[:, :1])) - z).abs().mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        if step % every == 0 or step == steps:
+            history.curve.append((step, _held_out_error(student, held_out)))
+        if progress:
+            progress(step)
+    history.steps, history.seconds = steps, time.perf_counter() - started
+    return student.eval(), history
+
+
+def export_flow(flow: ResidualFlow, teacher_hidden: int, source: Path, target: Path) -> None:
+    """Write ``source`` (the voice's flow graph) with ``flow``'s weights to ``target``;
+    the slices that split ``teacher_hidden`` channels split ``flow.hidden`` instead."""
+    import onnx
+    from onnx import numpy_helper
+
+    export_decoder(flow, source, target, prefix="flow.")
+    model = onnx.load(str(target))
+    graph = model.graph
+    values = {i.name: numpy_helper.to_array(i) for i in graph.initializer}
+    for node in graph.node:
+        if node.op_type == "Constant":
+            values[node.output[0]] = numpy_helper.to_array(node.attribute[0].t)
+    narrowed = numpy_helper.from_array(np.array([flow.hidden], dtype=np.int64), "flow_hidden")
+    for node in graph.node:
+        if node.op_type != "Slice":
+            continue
+        for position in (1, 2):  # starts, ends
+            value = values.get(node.input[position])
+            if value is not None and value.tolist() == [teacher_hidden]:
+                node.input[position] = narrowed.name
+    graph.initializer.append(narrowed)
+    onnx.checker.check_model(model)
+    onnx.save(model, str(target))
