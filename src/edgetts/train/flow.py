@@ -16,7 +16,7 @@ from __future__ import annotations
 import copy
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,6 +37,7 @@ __all__ = [
     "distill_flow",
     "export_flow",
     "flow_pairs",
+    "prior_samples",
     "prune_flow",
 ]
 
@@ -45,21 +46,30 @@ CURVE_POINTS = 10
 FlowPair = tuple[Tensor, Tensor]  # z_p and z, (1, channels, frames)
 
 
-def flow_pairs(
+def prior_samples(
     model: VitsVoice, voice: Voice, texts: Sequence[str], *, draws: int, seed: int
-) -> list[FlowPair]:
-    """(prior sample, teacher flow's z) for every sentence of ``texts``, ``draws`` each."""
+) -> Iterator[tuple[Tensor, Tensor]]:
+    """(prior sample ``z_p``, frame mask), ``draws`` of each sentence of ``texts``."""
     scales = SynthesisConfig().scales(voice.config)
     generator = torch.Generator().manual_seed(seed)
-    pairs = []
     with torch.no_grad():
         for text in texts:
             for sentence in phonemize(text, voice.config.espeak_voice):
                 ids = torch.from_numpy(voice.id_mapper(sentence.phonemes).ids[np.newaxis, :])
                 for _ in range(draws):
                     z_p, mask, _ = model.prior(ids, scales, generator)
-                    pairs.append((z_p, model.flow(z_p, mask)))
-    return pairs
+                    yield z_p, mask
+
+
+def flow_pairs(
+    model: VitsVoice, voice: Voice, texts: Sequence[str], *, draws: int, seed: int
+) -> list[FlowPair]:
+    """(prior sample, teacher flow's z) for every sentence of ``texts``, ``draws`` each."""
+    with torch.no_grad():
+        return [
+            (z_p, model.flow(z_p, mask))
+            for z_p, mask in prior_samples(model, voice, texts, draws=draws, seed=seed)
+        ]
 
 
 def _narrow(

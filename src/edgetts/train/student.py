@@ -36,14 +36,13 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..config import SynthesisConfig
 from ..eval.fidelity import fidelity
 from ..files import sha256_file, write_atomic
-from ..phonemize import phonemize
 from ..streaming import DECODER_CONTEXT
 from ..sysinfo import cpu_model
 from ..voice import Voice
 from .adversarial import Critic
+from .flow import prior_samples
 from .istft import attach_istft_head
 from .losses import SpectralLoss
 from .model import Generator, VitsVoice
@@ -145,17 +144,11 @@ def teacher_pairs(
     if path.is_file():
         with np.load(path) as data:
             return [(data[f"z{i}"], data[f"wav{i}"]) for i in range(len(data.files) // 2)]
-    scales = SynthesisConfig().scales(voice.config)
-    generator = torch.Generator().manual_seed(seed)
     pairs = []
     with torch.no_grad():
-        for text in texts:
-            for sentence in phonemize(text, voice.config.espeak_voice):
-                ids = torch.from_numpy(voice.id_mapper(sentence.phonemes).ids[np.newaxis, :])
-                for _ in range(draws):
-                    z_p, mask, _ = model.prior(ids, scales, generator)
-                    z = model.flow(z_p, mask)
-                    pairs.append((z[0].numpy(), model.dec(z).reshape(-1).numpy()))
+        for z_p, mask in prior_samples(model, voice, texts, draws=draws, seed=seed):
+            z = model.flow(z_p, mask)
+            pairs.append((z[0].numpy(), model.dec(z).reshape(-1).numpy()))
     buffer = io.BytesIO()
     arrays = {}
     for i, (z, wav) in enumerate(pairs):
