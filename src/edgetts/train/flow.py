@@ -16,7 +16,7 @@ from __future__ import annotations
 import copy
 import math
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -121,16 +121,15 @@ class FlowHistory:
     curve: list[tuple[int, float]] = field(default_factory=list)  # (step, held-out z L1)
 
 
+def _whole(z_p: Tensor) -> Tensor:
+    """The frame mask of one unpadded sentence."""
+    return torch.ones_like(z_p[:, :1])
+
+
 def _held_out_error(flow: ResidualFlow, pairs: Sequence[FlowPair]) -> float:
     with torch.no_grad():
-        return float(
-            np.mean(
-                [
-                    (flow(z_p, torch.ones_like(z_p[:, :1])) - z).abs().mean().item()
-                    for z_p, z in pairs
-                ]
-            )
-        )
+        errors = [(flow(z_p, _whole(z_p)) - z).abs().mean().item() for z_p, z in pairs]
+    return float(np.mean(errors))
 
 
 def distill_flow(
@@ -141,7 +140,6 @@ def distill_flow(
     width: float,
     steps: int,
     seed: int = 0,
-    progress: Callable[[int], None] | None = None,
 ) -> tuple[ResidualFlow, FlowHistory]:
     """The flow pruned to ``width`` and trained ``steps`` steps (one sentence each)."""
     check_flow_settings(width, steps)
@@ -158,14 +156,12 @@ def distill_flow(
         for group in optimizer.param_groups:
             group["lr"] = LEARNING_RATE * 0.5 * (1 + math.cos(math.pi * (step - 1) / steps))
         z_p, z = train[index]
-        loss = (student(z_p, torch.ones_like(z_p[:, :1])) - z).abs().mean()
+        loss = (student(z_p, _whole(z_p)) - z).abs().mean()
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
         if step % every == 0 or step == steps:
             history.curve.append((step, _held_out_error(student, held_out)))
-        if progress:
-            progress(step)
     history.steps, history.seconds = steps, time.perf_counter() - started
     return student.eval(), history
 
