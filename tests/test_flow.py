@@ -33,7 +33,7 @@ def test_a_pruned_flow_exports_into_the_voice_graph(
     assert flow.hidden == 48 and model.flow.hidden == 192
     split = split_voice(joe_ort.voice.model_path)
     target = tmp_path / "flow.onnx"
-    export_flow(flow, model.flow.hidden, split.flow, target)
+    export_flow(flow, split.flow, target)
     assert target.stat().st_size < 0.15 * split.flow.stat().st_size  # ~1/16 of the weights
     z_p = torch.randn(1, 192, 60, generator=torch.Generator().manual_seed(0))
     mask = torch.ones(1, 1, 60)

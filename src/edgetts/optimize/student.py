@@ -158,7 +158,7 @@ def build_student_variant(
             if flow is None:
                 shutil.copyfile(split.flow, folder / "flow.onnx")
             else:
-                export_flow(flow[0], flow[1], split.flow, folder / "flow.onnx")
+                export_flow(flow[0], split.flow, folder / "flow.onnx")
         export_decoder(student, split.decoder, folder / "decoder.onnx")
         return {"prior": "prior.onnx", "flow": "flow.onnx", "decoder": "decoder.onnx"}
 
@@ -186,7 +186,7 @@ def build_student_variant(
             "curve_mcd_db": state.curve,
             "eval_sentences": len(eval_sentences),
             "decoder_channels": [len(k) for k in state.keep] or None,
-            "flow": None if flow is None else flow[2],
+            "flow": None if flow is None else flow[1],
         },
     }
     return store_variant(
@@ -210,8 +210,8 @@ def _narrow_flow(
     steps: int,
     draws: int,
     seed: int,
-) -> tuple[Any, int, dict[str, Any]]:
-    """The flow distilled to ``width``, the teacher flow's hidden width, its history."""
+) -> tuple[Any, dict[str, Any]]:
+    """The flow distilled to ``width``, and its history for the manifest."""
     from ..train.flow import distill_flow, flow_pairs
     from ..train.model import VitsVoice
 
@@ -226,4 +226,4 @@ def _narrow_flow(
         "seconds": history.seconds,
         "curve_z_l1": history.curve,
     }
-    return flow, model.flow.hidden, record
+    return flow, record

@@ -25,7 +25,7 @@ from .istft import InverseStftHead, head_nodes
 from .model import Generator
 from .quant import W_MAX, QuantConv
 
-__all__ = ["export_decoder"]
+__all__ = ["export_decoder", "replace_layers"]
 
 _CONVS = ("Conv", "ConvTranspose")
 
@@ -135,9 +135,19 @@ def _with_head(
 def export_decoder(decoder: nn.Module, source: Path, target: Path, prefix: str = "dec.") -> int:
     """Write ``source`` with ``decoder``'s layers to ``target``; return how many were written."""
     import onnx
-    from onnx import helper
 
     model = onnx.load(str(source))
+    done = replace_layers(model, decoder, prefix)
+    onnx.checker.check_model(model)
+    onnx.save(model, str(target))
+    return done
+
+
+def replace_layers(model: Any, decoder: nn.Module, prefix: str) -> int:
+    """Give the convolutions under ``prefix`` in ``model`` (an ONNX ModelProto, edited
+    in place) ``decoder``'s layers; return how many were written."""
+    from onnx import helper
+
     graph = model.graph
     nodes: list[Any] = []
     added: list[Any] = []
@@ -177,6 +187,4 @@ def export_decoder(decoder: nn.Module, source: Path, target: Path, prefix: str =
     graph.node.extend(nodes)
     # The source's shape annotations carry its widths; runtimes infer the student's.
     del graph.value_info[:]
-    onnx.checker.check_model(model)
-    onnx.save(model, str(target))
     return done

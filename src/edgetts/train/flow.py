@@ -27,9 +27,9 @@ from torch import Tensor
 from ..config import SynthesisConfig
 from ..phonemize import phonemize
 from ..voice import Voice
-from .export import export_decoder
+from .export import replace_layers
 from .model import ResidualFlow, VitsVoice, _sub
-from .prune import _conv, _sliced
+from .prune import _conv, narrow
 
 __all__ = [
     "FlowHistory",
@@ -72,14 +72,6 @@ def flow_pairs(
         ]
 
 
-def _narrow(
-    module: torch.nn.Module, path: str, out_idx: Tensor | None, in_idx: Tensor | None
-) -> None:
-    parent, _, name = path.rpartition(".")
-    holder = _sub(module, parent) if parent else module
-    holder.add_module(name, _sliced(_conv(module, path), out_idx, in_idx))
-
-
 def check_flow_settings(width: object, steps: object = 1) -> None:
     """Raise ``ValueError`` for a width outside (0, 1] or steps that are not a positive int."""
     if isinstance(width, bool) or not isinstance(width, (int, float)) or not 0 < width <= 1:
@@ -104,12 +96,12 @@ def prune_flow(flow: ResidualFlow, width: float) -> ResidualFlow:
             score = score + _conv(coupling, path).weight.abs().sum((0, 2))
         keep = torch.sort(torch.topk(score, count).indices).values
         pairs = torch.cat([keep, keep + hidden])  # the gate's tanh and sigmoid halves
-        _narrow(coupling, "pre", keep, None)
-        _narrow(coupling, "post", None, keep)
+        narrow(coupling, "pre", keep, None)
+        narrow(coupling, "post", None, keep)
         for i, path in enumerate(layers):
-            _narrow(coupling, path, pairs, keep)
+            narrow(coupling, path, pairs, keep)
             last = i == flow.layers - 1  # the last layer writes only the skip half
-            _narrow(coupling, f"enc.res_skip_layers.{i}", keep if last else pairs, keep)
+            narrow(coupling, f"enc.res_skip_layers.{i}", keep if last else pairs, keep)
     pruned.hidden = count
     return pruned
 
@@ -166,26 +158,28 @@ def distill_flow(
     return student.eval(), history
 
 
-def export_flow(flow: ResidualFlow, teacher_hidden: int, source: Path, target: Path) -> None:
+def export_flow(flow: ResidualFlow, source: Path, target: Path) -> None:
     """Write ``source`` (the voice's flow graph) with ``flow``'s weights to ``target``;
-    the slices that split ``teacher_hidden`` channels split ``flow.hidden`` instead."""
+    the slices that split the source's hidden channels split ``flow.hidden`` instead."""
     import onnx
     from onnx import numpy_helper
 
-    export_decoder(flow, source, target, prefix="flow.")
-    model = onnx.load(str(target))
+    model = onnx.load(str(source))
     graph = model.graph
     values = {i.name: numpy_helper.to_array(i) for i in graph.initializer}
     for node in graph.node:
         if node.op_type == "Constant":
             values[node.output[0]] = numpy_helper.to_array(node.attribute[0].t)
+    pre = next(n for n in graph.node if n.op_type == "Conv" and n.name.endswith("/pre/Conv"))
+    hidden = values[pre.input[1]].shape[0]  # read before the student's weights go in
+    replace_layers(model, flow, "flow.")
     narrowed = numpy_helper.from_array(np.array([flow.hidden], dtype=np.int64), "flow_hidden")
     for node in graph.node:
         if node.op_type != "Slice":
             continue
         for position in (1, 2):  # starts, ends
             value = values.get(node.input[position])
-            if value is not None and value.tolist() == [teacher_hidden]:
+            if value is not None and value.tolist() == [hidden]:
                 node.input[position] = narrowed.name
     graph.initializer.append(narrowed)
     onnx.checker.check_model(model)

@@ -17,7 +17,14 @@ from torch import Tensor, nn
 
 from .model import Generator, _sub
 
-__all__ = ["channel_importance", "compose", "decoder_widths", "keep_top", "prune_decoder"]
+__all__ = [
+    "channel_importance",
+    "compose",
+    "decoder_widths",
+    "keep_top",
+    "narrow",
+    "prune_decoder",
+]
 
 Keep = list[Tensor]  # kept channel indices of each stage, ascending
 
@@ -107,23 +114,25 @@ def _sliced(
     return new
 
 
+def narrow(module: nn.Module, path: str, out_idx: Tensor | None, in_idx: Tensor | None) -> None:
+    """Replace the convolution at ``path`` in ``module`` by its ``out_idx`` output and
+    ``in_idx`` input channels (``None``: all)."""
+    parent, _, name = path.rpartition(".")
+    holder = _sub(module, parent) if parent else module
+    holder.add_module(name, _sliced(_conv(module, path), out_idx, in_idx))
+
+
 @torch.no_grad()
 def prune_decoder(dec: Generator, keep: Keep) -> Generator:
     """A copy of ``dec`` with only the ``keep`` channels of each stage."""
     if len(keep) != dec.stages + 1:
         raise ValueError(f"keep has {len(keep)} stages; the decoder has {dec.stages + 1}")
     pruned = copy.deepcopy(dec)
-
-    def replace(path: str, out_idx: Tensor | None, in_idx: Tensor | None) -> None:
-        parent, _, name = path.rpartition(".")
-        holder = _sub(pruned, parent) if parent else pruned
-        holder.add_module(name, _sliced(_conv(dec, path), out_idx, in_idx))
-
-    replace("conv_pre", keep[0], None)
+    narrow(pruned, "conv_pre", keep[0], None)
     for i in range(dec.stages):
-        replace(f"ups.{i}", keep[i + 1], keep[i])
+        narrow(pruned, f"ups.{i}", keep[i + 1], keep[i])
     for stage in range(1, dec.stages + 1):
         for path in _stage_blocks(dec, stage):
-            replace(path, keep[stage], keep[stage])
-    replace("conv_post", None, keep[-1])
+            narrow(pruned, path, keep[stage], keep[stage])
+    narrow(pruned, "conv_post", None, keep[-1])
     return pruned
