@@ -161,6 +161,7 @@ def finish(args: argparse.Namespace) -> None:
         adversarial=settings.adversarial,
         istft_stages=settings.istft_stages,
         flow_width=args.flow_width,
+        prior_layers=args.prior_layers,
         resume=True,
         eval_sentences=dev[-settings.eval_sentences :],
         name=name,
@@ -204,6 +205,9 @@ def main() -> None:
     d.add_argument("--name", default=None)
     d.add_argument("--force", action="store_true")
     d.add_argument("--flow-width", type=float, default=1.0, help="distil a narrower flow here")
+    d.add_argument(
+        "--prior-layers", type=int, default=0, help="and a cheaper prior (encoder layers kept)"
+    )
     d.set_defaults(func=finish)
     args = parser.parse_args()
     args.func(args)

@@ -218,6 +218,8 @@ def _optimize_student(args: argparse.Namespace) -> int:
             istft_stages=args.istft_stages,
             flow_width=args.flow_width,
             flow_steps=args.flow_steps,
+            prior_layers=args.prior_layers,
+            prior_steps=args.prior_steps,
             device=args.device,
             resume=args.resume,
             calibration=args.calibration,
@@ -332,8 +334,23 @@ def _add_optimize(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
             trained.add_argument(
                 "--flow-steps", type=int, default=3000, help="steps distilling a narrower flow"
             )
+            trained.add_argument(
+                "--prior-layers",
+                type=int,
+                default=0,
+                help="distil a text encoder with N of the voice's layers (0: keep them all)",
+            )
+            trained.add_argument(
+                "--prior-steps", type=int, default=3000, help="steps distilling that prior"
+            )
         trained.set_defaults(
-            func=_optimize_student, widths=None, istft_stages=0, flow_width=1.0, flow_steps=3000
+            func=_optimize_student,
+            widths=None,
+            istft_stages=0,
+            flow_width=1.0,
+            flow_steps=3000,
+            prior_layers=0,
+            prior_steps=3000,
         )
 
 

@@ -9,12 +9,13 @@
 - ``distill``: a half-width student cut from the teacher's decoder in one step
   and trained to reproduce the teacher's waveforms from its latents.
 
-Pruned and distilled variants keep the fp32 prior and a smaller dense float
+Pruned and distilled variants have a smaller dense float
 decoder; the flow stays the fp32 one unless ``flow_width`` < 1 narrows it
 (:mod:`edgetts.train.flow`: distilled in ``flow_steps`` steps, a few minutes on
-a CPU, each time the variant is built). ``edgetts optimize ptq --base NAME``
-then makes them int8. All
-files are ONNX, so every variant runs on every backend. Needs the ``train``
+a CPU, each time the variant is built), and the text encoder keeps all its
+layers unless ``prior_layers`` says how many (:mod:`edgetts.train.prior`).
+``edgetts optimize ptq --base NAME`` then makes them int8. All files are ONNX,
+so every variant runs on every backend. Needs the ``train``
 extra (PyTorch).
 """
 
@@ -50,6 +51,7 @@ METHODS = {
     "prune": "decoder pruned channel by channel with fine-tuning between steps",
     "distill": "half-width decoder student distilled from the fp32 decoder",
 }
+SHUFFLED_SENTENCES = 4000  # at most: reshuffled calibration words, contexts for the prior
 DEFAULT_WIDTHS = {"qat": (), "prune": (0.75, 0.5), "distill": (0.5,)}
 
 
@@ -76,6 +78,8 @@ def build_student_variant(
     istft_stages: int = 0,
     flow_width: float = 1.0,
     flow_steps: int = 3000,
+    prior_layers: int = 0,
+    prior_steps: int = 3000,
     device: str = "cpu",
     resume: bool = False,
     calibration: str | os.PathLike[str] | None = None,
@@ -94,20 +98,27 @@ def build_student_variant(
     ``adversarial`` > 0 adds a critic's terms (:mod:`edgetts.train.adversarial`)
     with that weight; with ``resume`` it may be switched on to fine-tune.
     ``istft_stages`` > 0 replaces the decoder's last upsampling stages with an
-    inverse-STFT head (:mod:`edgetts.train.istft`).
+    inverse-STFT head (:mod:`edgetts.train.istft`). ``prior_layers`` > 0 gives
+    the variant a text encoder of that many layers (:mod:`edgetts.train.prior`),
+    distilled in ``prior_steps`` steps.
     """
     from ..train.export import export_decoder
     from ..train.flow import check_flow_settings, export_flow
+    from ..train.prior import check_prior_settings, encoder_layers, export_prior
     from ..train.student import TrainSettings, train_student
 
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}; methods: {sorted(METHODS)}")
     if method == "qat" and flow_width != 1:
         raise ValueError(f"qat keeps the voice's flow (static int8); flow_width {flow_width!r}")
+    if method == "qat" and prior_layers:
+        raise ValueError(f"qat keeps the voice's prior (int8 weights); prior_layers {prior_layers}")
     check_flow_settings(flow_width, flow_steps)  # before the decoder's training
+    loaded = voice if isinstance(voice, Voice) else Voice.load(voice)
+    if prior_layers:
+        check_prior_settings(prior_layers, encoder_layers(loaded.model_path), prior_steps)
     if not eval_sentences:
         raise ValueError("eval_sentences is empty: give held-out sentences for the curve")
-    loaded = voice if isinstance(voice, Voice) else Voice.load(voice)
     name = name or default_name(method)
     check_new_variant(loaded, name, replace)
     chosen = tuple(DEFAULT_WIDTHS[method] if widths is None else widths)
@@ -147,6 +158,16 @@ def build_student_variant(
             draws=settings.draws,
             seed=settings.seed,
         )
+    prior = None
+    if prior_layers:
+        prior = _cheaper_prior(
+            loaded,
+            texts.texts,
+            eval_sentences,
+            layers=prior_layers,
+            steps=prior_steps,
+            seed=settings.seed,
+        )
 
     def build(folder: Path) -> dict[str, str]:
         if method == "qat":
@@ -154,7 +175,10 @@ def build_student_variant(
             feeds = graph_feeds(loaded, split, texts.texts)
             ort_quantize(split.flow, folder / "flow.onnx", feeds.flow, ("/flow/",))
         else:
-            shutil.copyfile(split.prior, folder / "prior.onnx")
+            if prior is None:
+                shutil.copyfile(split.prior, folder / "prior.onnx")
+            else:
+                export_prior(prior[0], split.prior, folder / "prior.onnx")
             if flow is None:
                 shutil.copyfile(split.flow, folder / "flow.onnx")
             else:
@@ -171,6 +195,7 @@ def build_student_variant(
         "settings": {
             **asdict(settings),
             "flow_width": flow_width,
+            "prior_layers": prior_layers,
             "float_scopes": list(DURATION_PATH),
         },
         "calibration": {
@@ -187,6 +212,7 @@ def build_student_variant(
             "eval_sentences": len(eval_sentences),
             "decoder_channels": [len(k) for k in state.keep] or None,
             "flow": None if flow is None else flow[1],
+            "prior": None if prior is None else prior[1],
         },
     }
     return store_variant(
@@ -227,3 +253,31 @@ def _narrow_flow(
         "curve_z_l1": history.curve,
     }
     return flow, record
+
+
+def _cheaper_prior(
+    voice: Voice,
+    texts: Sequence[str],
+    eval_sentences: Sequence[str],
+    *,
+    layers: int,
+    steps: int,
+    seed: int,
+) -> tuple[Any, dict[str, Any]]:
+    """The text encoder cut to ``layers`` and distilled, and its history."""
+    from ..train.model import VitsVoice
+    from ..train.prior import distill_prior, phoneme_sequences, shuffled_sentences
+
+    model = VitsVoice.from_onnx(voice.model_path)
+    sentences = [*texts, *shuffled_sentences(texts, min(steps, SHUFFLED_SENTENCES), seed)]
+    train = phoneme_sequences(voice, sentences)
+    held_out = phoneme_sequences(voice, eval_sentences)
+    encoder, history = distill_prior(model, train, held_out, layers=layers, steps=steps, seed=seed)
+    record = {
+        "encoder_layers": encoder.kept,
+        "sentences": len(sentences),
+        "steps": history.steps,
+        "seconds": history.seconds,
+        "curve_mean_l1_logw_l1": history.curve,
+    }
+    return encoder, record

@@ -152,6 +152,7 @@ class TextEncoder(nn.Module):
         self.encoder.norm_layers_1 = nn.ModuleList(LayerNorm(channels) for _ in range(layers))
         self.encoder.norm_layers_2 = nn.ModuleList(LayerNorm(channels) for _ in range(layers))
         self.layers = layers
+        self.kept = list(range(layers))  # the layers forward runs (fewer in a student)
         self.ffn_kernel = convs["enc_p.encoder.ffn_layers.0.conv_1"].kernel
 
     def _same(self, x: Tensor) -> Tensor:
@@ -163,7 +164,7 @@ class TextEncoder(nn.Module):
         x = self.emb(ids).transpose(1, 2) * math.sqrt(self.channels) * mask
         attn_mask = mask.unsqueeze(2) * mask.unsqueeze(-1)
         enc = self.encoder
-        for i in range(self.layers):
+        for i in self.kept:
             attention = _sub(enc, f"attn_layers.{i}")(x, attn_mask)
             x = _sub(enc, f"norm_layers_1.{i}")(x + attention)
             conv_1, conv_2 = (

@@ -1,0 +1,246 @@
+"""A cheaper prior: a text encoder with fewer layers, distilled from the voice's.
+
+Once the decoder and the flow are students, the prior graph (text encoder and
+stochastic duration predictor, at the phoneme rate) takes about half of a
+sentence's time, and most of it is many small ops, not arithmetic: the
+encoder's six transformer layers with relative attention are about 55% of it.
+Narrowing them would save little; removing layers saves. The student keeps
+``layers`` of them, spread evenly (the first and the last always), starts from
+the teacher's weights and is trained to give the teacher's hidden states (L1).
+Everything downstream (prior means and scales, the duration predictor, which
+reads the hidden states) is the voice's own.
+
+The duration predictor (~38% of the prior: three spline flows run backwards
+from noise) stays: small convolutional students trained on the teacher's
+log-durations did not learn its noise-to-duration map, nor even the mean log-
+duration per phoneme (docs/training.md).
+
+Training data are phoneme sequences from the calibration text and from its
+words reshuffled into new sentences (a few hundred words give thousands of
+contexts); the teacher is run on each, so no dataset is needed. The export
+edits the voice's own prior graph: dropped layers are bypassed and deleted.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from ..phonemize import phonemize
+from ..voice import Voice
+from .export import replace_layers
+from .model import TextEncoder, VitsVoice, _count
+from .onnx_import import read_onnx_voice
+
+__all__ = [
+    "PriorHistory",
+    "check_prior_settings",
+    "distill_prior",
+    "drop_layers",
+    "encoder_layers",
+    "export_prior",
+    "phoneme_sequences",
+    "shuffled_sentences",
+]
+
+LEARNING_RATE = 1e-3
+CURVE_POINTS = 10
+MAX_NOISE_W = 1.2  # held-out noise scales are drawn from [0, MAX_NOISE_W]
+
+
+def check_prior_settings(layers: object, teacher_layers: int, steps: object = 1) -> None:
+    """Raise ``ValueError`` for a layer count outside [2, teacher_layers] or bad steps."""
+    if isinstance(layers, bool) or not isinstance(layers, int) or not 2 <= layers <= teacher_layers:
+        raise ValueError(
+            f"encoder layers must be an int from 2 to the voice's {teacher_layers}, got {layers!r}"
+        )
+    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
+        raise ValueError(f"prior steps must be a positive int, got {steps!r}")
+
+
+def encoder_layers(model_path: Path) -> int:
+    """How many text-encoder layers a Piper voice has."""
+    return _count(read_onnx_voice(model_path).convs, "enc_p.encoder.attn_layers.")
+
+
+def drop_layers(encoder: TextEncoder, layers: int) -> TextEncoder:
+    """A copy of ``encoder`` running ``layers`` of its layers, evenly spread."""
+    check_prior_settings(layers, encoder.layers)
+    student = copy.deepcopy(encoder)
+    student.kept = sorted({round(i) for i in np.linspace(0, encoder.layers - 1, layers)})
+    return student
+
+
+def shuffled_sentences(texts: Sequence[str], count: int, seed: int) -> list[str]:
+    """``count`` new sentences of 4 to 24 words drawn from the words of ``texts``."""
+    words = [w.strip(".,;:!?\"'()") for text in texts for w in text.split()]
+    words = [w for w in words if w]
+    if not words:
+        raise ValueError("the training texts have no words")
+    rng = np.random.default_rng(seed)
+    ends = [".", "?", "!", ","]
+    sentences = []
+    for _ in range(count):
+        picked = rng.choice(words, size=int(rng.integers(4, 25)))
+        sentences.append(" ".join(picked).capitalize() + ends[int(rng.integers(len(ends)))])
+    return sentences
+
+
+def phoneme_sequences(voice: Voice, texts: Sequence[str]) -> list[Tensor]:
+    """Each sentence's phoneme ids, shape (1, T)."""
+    return [
+        torch.from_numpy(voice.id_mapper(sentence.phonemes).ids[np.newaxis, :])
+        for text in texts
+        for sentence in phonemize(text, voice.config.espeak_voice)
+    ]
+
+
+@dataclass
+class PriorHistory:
+    steps: int = 0
+    seconds: float = 0.0
+    # (step, held-out mean |Δ prior mean|, held-out mean |Δ log-duration|)
+    curve: list[tuple[int, float, float]] = field(default_factory=list)
+
+
+def _whole(ids: Tensor) -> Tensor:
+    return torch.ones(1, 1, ids.shape[1])
+
+
+def _noise(ids: Tensor, generator: torch.Generator) -> Tensor:
+    scale = float(torch.rand(1, generator=generator)) * MAX_NOISE_W
+    return torch.randn(1, 2, ids.shape[1], generator=generator) * scale
+
+
+def _held_out_error(
+    teacher: VitsVoice, encoder: TextEncoder, held_out: Sequence[Tensor]
+) -> tuple[float, float]:
+    """Mean |Δ prior mean| and |Δ log-duration| against the teacher, same noise."""
+    generator = torch.Generator().manual_seed(1)
+    means, durations = [], []
+    with torch.no_grad():
+        for ids in held_out:
+            mask, noise = _whole(ids), _noise(ids, generator)
+            x_t, m_t, _ = teacher.enc_p(ids, mask)
+            x_s, m_s, _ = encoder(ids, mask)
+            means.append((m_s - m_t).abs().mean().item())
+            logw = teacher.dp(x_s, mask, noise) - teacher.dp(x_t, mask, noise)
+            durations.append(logw.abs().mean().item())
+    return float(np.mean(means)), float(np.mean(durations))
+
+
+def distill_prior(
+    teacher: VitsVoice,
+    train: Sequence[Tensor],
+    held_out: Sequence[Tensor],
+    *,
+    layers: int,
+    steps: int,
+    seed: int = 0,
+) -> tuple[TextEncoder, PriorHistory]:
+    """An encoder of ``layers`` layers trained ``steps`` steps (one sentence each)
+    to give the teacher's hidden states."""
+    check_prior_settings(layers, teacher.enc_p.layers, steps)
+    if not train or not held_out:
+        raise ValueError("distilling the prior needs training and held-out sentences")
+    torch.manual_seed(seed)
+    encoder = drop_layers(teacher.enc_p, layers).train()
+    optimizer = torch.optim.Adam(encoder.parameters(), LEARNING_RATE)
+    order = np.random.default_rng(seed).integers(len(train), size=steps)
+    history = PriorHistory(curve=[(0, *_held_out_error(teacher, encoder, held_out))])
+    every = max(1, steps // CURVE_POINTS)
+    started = time.perf_counter()
+    for step, index in enumerate(order, 1):
+        for group in optimizer.param_groups:
+            group["lr"] = LEARNING_RATE * 0.5 * (1 + math.cos(math.pi * (step - 1) / steps))
+        ids = train[index]
+        mask = _whole(ids)
+        with torch.no_grad():
+            x_t, _, _ = teacher.enc_p(ids, mask)
+        loss = (encoder(ids, mask)[0] - x_t).abs().mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        if step % every == 0 or step == steps:
+            history.curve.append((step, *_held_out_error(teacher, encoder, held_out)))
+    history.steps, history.seconds = steps, time.perf_counter() - started
+    return encoder.eval(), history
+
+
+def _rewire(graph: Any, old: str, new: str) -> None:
+    for node in graph.node:
+        for i, name in enumerate(node.input):
+            if name == old:
+                node.input[i] = new
+
+
+def _scope_output(graph: Any, scope: str) -> str:
+    """The one tensor that nodes under ``scope`` produce for nodes outside it."""
+    produced = {out for n in graph.node if n.name.startswith(scope) for out in n.output}
+    leaving = {i for n in graph.node if not n.name.startswith(scope) for i in n.input}
+    found = produced & leaving
+    if len(found) != 1:
+        raise ValueError(f"the prior graph's {scope} has {len(found)} outputs, expected 1")
+    return found.pop()
+
+
+def _node(graph: Any, op: str, scope: str) -> Any:
+    found = [n for n in graph.node if n.op_type == op and n.name.startswith(scope)]
+    if len(found) != 1:
+        raise ValueError(f"the prior graph has {len(found)} {op} nodes under {scope}, expected 1")
+    return found[0]
+
+
+def _bypass_layer(graph: Any, index: int) -> None:
+    """Feed what follows encoder layer ``index`` with that layer's input."""
+    block_input = _node(graph, "Conv", f"/enc_p/encoder/attn_layers.{index}/conv_q/").input[0]
+    _rewire(graph, _scope_output(graph, f"/enc_p/encoder/norm_layers_2.{index}/"), block_input)
+
+
+def _prune_dead(graph: Any) -> None:
+    """Drop nodes and initializers the graph's outputs do not need."""
+    needed = {o.name for o in graph.output}
+    kept = []
+    for node in reversed(graph.node):  # ONNX graphs are topologically sorted
+        if any(out in needed for out in node.output):
+            kept.append(node)
+            needed.update(node.input)
+    del graph.node[:]
+    graph.node.extend(reversed(kept))
+    initializers = [i for i in graph.initializer if i.name in needed]
+    del graph.initializer[:]
+    graph.initializer.extend(initializers)
+
+
+def export_prior(encoder: TextEncoder, source: Path, target: Path) -> None:
+    """Write ``source`` (the voice's prior graph) with ``encoder``'s layers and weights;
+    the layers it dropped are bypassed and deleted."""
+    import onnx
+    from onnx import numpy_helper
+
+    model = onnx.load(str(source))
+    graph = model.graph
+    for index in sorted(set(range(encoder.layers)) - set(encoder.kept)):
+        _bypass_layer(graph, index)
+    _prune_dead(graph)
+    named: dict[str, Tensor] = {f"enc_p.{k}": v for k, v in encoder.named_parameters()}
+    # The export names the embedding after its Gather (as onnx_import reads it).
+    embedding = next(n for n in graph.node if n.op_type == "Gather" and n.input[1] == "input")
+    named[embedding.input[0]] = encoder.emb.weight
+    for initializer in graph.initializer:
+        if initializer.name in named:
+            value = named[initializer.name].detach().numpy()
+            initializer.CopyFrom(numpy_helper.from_array(value, initializer.name))
+    replace_layers(model, encoder, "enc_p.")
+    del graph.value_info[:]
+    onnx.checker.check_model(model)
+    onnx.save(model, str(target))

@@ -1,0 +1,116 @@
+"""The cheaper prior (extra ``train``): fewer encoder layers, a duration student, export."""
+
+from __future__ import annotations
+
+import copy
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from edgetts import EdgeTTS, available_backends
+from edgetts.eval import dev_sentences
+from edgetts.split import split_voice
+
+torch = pytest.importorskip("torch", reason="the train extra is not installed")
+
+from edgetts.optimize.student import build_student_variant  # noqa: E402
+from edgetts.train import VitsVoice  # noqa: E402
+from edgetts.train.prior import (  # noqa: E402
+    distill_prior,
+    drop_layers,
+    export_prior,
+    phoneme_sequences,
+    shuffled_sentences,
+)
+
+
+@pytest.fixture(scope="module")
+def model(joe_ort: EdgeTTS) -> VitsVoice:
+    return VitsVoice.from_onnx(joe_ort.voice.model_path)
+
+
+def test_an_encoder_with_fewer_layers_exports_into_the_voice_graph(
+    model: VitsVoice, joe_ort: EdgeTTS, tmp_path: Path
+) -> None:
+    import onnx
+    import onnxruntime
+
+    encoder = drop_layers(model.enc_p, 3)
+    assert encoder.kept == [0, 2, 5] and model.enc_p.kept == list(range(6))
+    generator = torch.Generator().manual_seed(0)
+    with torch.no_grad():  # an export that kept any of the teacher's weights would show
+        for p in encoder.parameters():
+            p.add_(0.02 * torch.randn(p.shape, generator=generator))
+    split = split_voice(joe_ort.voice.model_path)
+    target = tmp_path / "prior.onnx"
+    export_prior(encoder, split.prior, target)
+    names = [n.name for n in onnx.load(str(target)).graph.node]
+    assert not any(f"/attn_layers.{i}/" in n for n in names for i in (1, 3, 4))
+    assert all(any(f"/attn_layers.{i}/" in n for n in names) for i in (0, 2, 5))
+    session = onnxruntime.InferenceSession(str(target), providers=["CPUExecutionProvider"])
+    ids = phoneme_sequences(joe_ort.voice, ["Turn left at the next corner."])[0]
+    feeds = {
+        "input": ids.numpy(),
+        "input_lengths": np.array([ids.shape[1]], np.int64),
+        "scales": np.array([0.0, 1.0, 0.0], np.float32),  # no noise: comparable
+    }
+    z_p, _, durations = session.run(None, feeds)
+    student = copy.deepcopy(model)
+    student.enc_p = encoder
+    with torch.no_grad():
+        z_expected, _, expected = student.prior(ids, (0.0, 1.0, 0.0))
+    np.testing.assert_array_equal(durations.reshape(-1), expected.numpy())
+    np.testing.assert_allclose(z_p, z_expected.numpy(), atol=1e-4)
+
+
+@pytest.mark.parametrize("layers", [1, 7, True, "3"])
+def test_encoder_layer_counts_are_checked(model: VitsVoice, layers: object) -> None:
+    message = f"encoder layers must be an int from 2 to the voice's 6, got {layers!r}"
+    with pytest.raises(ValueError, match=re.escape(message)):
+        drop_layers(model.enc_p, layers)  # type: ignore[arg-type]
+
+
+def test_distilling_the_prior_brings_it_towards_the_teacher(
+    model: VitsVoice, joe_ort: EdgeTTS
+) -> None:
+    voice = joe_ort.voice
+    texts = ["Turn left at the next corner.", "The bus leaves at noon."]
+    sentences = shuffled_sentences(texts, 3, seed=0)
+    assert len(sentences) == 3 and sentences == shuffled_sentences(texts, 3, seed=0)
+    assert {w.strip(".,?!").lower() for s in sentences for w in s.split()} <= {
+        w.strip(".").lower() for t in texts for w in t.split()
+    }
+    train = phoneme_sequences(voice, [*texts, *sentences])
+    held_out = phoneme_sequences(voice, ["Keep right."])
+    _, history = distill_prior(model, train, held_out, layers=4, steps=20)
+    assert history.steps == 20 and [c[0] for c in history.curve] == [0, *range(2, 21, 2)]
+    first, last = history.curve[0], history.curve[-1]
+    assert last[1] < first[1] and last[2] < first[2]
+    with pytest.raises(ValueError, match="prior steps must be a positive int, got 0"):
+        distill_prior(model, train, held_out, layers=4, steps=0)
+    with pytest.raises(ValueError, match="the training texts have no words"):
+        shuffled_sentences(["...", ""], 3, seed=0)
+
+
+def test_a_variant_with_a_cheaper_prior_speaks_on_both_backends(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("EDGETTS_HOME", str(tmp_path / "home"))
+    calibration = tmp_path / "train.txt"
+    calibration.write_text("Turn left at the next corner, then keep right.\n", encoding="utf-8")
+    common = {"calibration": calibration, "eval_sentences": dev_sentences()[:1]}
+    variant = build_student_variant(
+        method="distill", steps=1, prior_layers=3, prior_steps=4, work_dir=tmp_path / "w", **common
+    )
+    prior = variant.manifest["training"]["prior"]
+    assert prior["encoder_layers"] == [0, 2, 5] and prior["steps"] == 4
+    assert variant.manifest["settings"]["prior_layers"] == 3
+    for backend in [b for b in ("onnxruntime", "openvino") if b in available_backends()]:
+        audio = EdgeTTS(backend=backend, variant="distill").speak("Hello.", noise_scale=0.0)
+        assert len(audio.samples) > 0 and np.isfinite(audio.samples).all()
+    with pytest.raises(ValueError, match="qat keeps the voice's prior"):
+        build_student_variant(method="qat", steps=1, prior_layers=3, **common)
+    with pytest.raises(ValueError, match="from 2 to the voice's 6, got 9"):
+        build_student_variant(method="distill", steps=1, prior_layers=9, **common)
