@@ -4,6 +4,7 @@ import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -12,6 +13,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from generate_test_voice import write_voice
 
 from edgetts import EdgeTTS, available_backends
+from edgetts.eval import dev_sentences
 
 SHARED_SENTENCES = Path(__file__).parents[2] / "shared" / "data" / "dev_sentences.txt"
 
@@ -50,3 +52,22 @@ def joe_openvino(tmp_path_factory: pytest.TempPathFactory) -> EdgeTTS:
     if "openvino" not in available_backends():
         pytest.skip("openvino is not installed (pip install 'edgetts[openvino]')")
     return EdgeTTS(backend="openvino", threads=2, cache_dir=tmp_path_factory.mktemp("ov_cache"))
+
+
+@pytest.fixture(scope="module")
+def model(joe_ort: EdgeTTS) -> Any:
+    """The voice's PyTorch copy (extra ``train``), one per module: a module's tests may
+    change it, another's must not see that."""
+    pytest.importorskip("torch", reason="the train extra is not installed")
+    from edgetts.train import VitsVoice
+
+    return VitsVoice.from_onnx(joe_ort.voice.model_path)
+
+
+@pytest.fixture
+def student_inputs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    """A private variant store, and a training and a held-out sentence for a student."""
+    monkeypatch.setenv("EDGETTS_HOME", str(tmp_path / "home"))
+    calibration = tmp_path / "train.txt"
+    calibration.write_text("Turn left at the next corner, then keep right.\n", encoding="utf-8")
+    return {"calibration": calibration, "eval_sentences": dev_sentences()[:1]}

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 
 from edgetts import EdgeTTS, available_backends
-from edgetts.eval import dev_sentences
 from edgetts.split import split_voice
 
 torch = pytest.importorskip("torch", reason="the train extra is not installed")
@@ -17,11 +17,6 @@ torch = pytest.importorskip("torch", reason="the train extra is not installed")
 from edgetts.optimize.student import build_student_variant  # noqa: E402
 from edgetts.train import VitsVoice  # noqa: E402
 from edgetts.train.flow import distill_flow, export_flow, flow_pairs, prune_flow  # noqa: E402
-
-
-@pytest.fixture(scope="module")
-def model(joe_ort: EdgeTTS) -> VitsVoice:
-    return VitsVoice.from_onnx(joe_ort.voice.model_path)
 
 
 def test_a_pruned_flow_exports_into_the_voice_graph(
@@ -65,12 +60,9 @@ def test_distilling_the_flow_brings_it_towards_the_teacher(
 
 
 def test_a_variant_with_a_narrower_flow_speaks_on_both_backends(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, student_inputs: dict[str, Any]
 ) -> None:
-    monkeypatch.setenv("EDGETTS_HOME", str(tmp_path / "home"))
-    calibration = tmp_path / "train.txt"
-    calibration.write_text("Turn left at the next corner, then keep right.\n", encoding="utf-8")
-    common = {"calibration": calibration, "eval_sentences": dev_sentences()[:1]}
+    common = student_inputs
     variant = build_student_variant(
         method="distill", steps=1, flow_width=0.5, flow_steps=4, work_dir=tmp_path / "w", **common
     )

@@ -5,12 +5,12 @@ from __future__ import annotations
 import copy
 import re
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 
 from edgetts import EdgeTTS, available_backends
-from edgetts.eval import dev_sentences
 from edgetts.split import split_voice
 
 torch = pytest.importorskip("torch", reason="the train extra is not installed")
@@ -24,11 +24,6 @@ from edgetts.train.prior import (  # noqa: E402
     phoneme_sequences,
     shuffled_sentences,
 )
-
-
-@pytest.fixture(scope="module")
-def model(joe_ort: EdgeTTS) -> VitsVoice:
-    return VitsVoice.from_onnx(joe_ort.voice.model_path)
 
 
 def test_an_encoder_with_fewer_layers_exports_into_the_voice_graph(
@@ -95,12 +90,9 @@ def test_distilling_the_prior_brings_it_towards_the_teacher(
 
 
 def test_a_variant_with_a_cheaper_prior_speaks_on_both_backends(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, student_inputs: dict[str, Any]
 ) -> None:
-    monkeypatch.setenv("EDGETTS_HOME", str(tmp_path / "home"))
-    calibration = tmp_path / "train.txt"
-    calibration.write_text("Turn left at the next corner, then keep right.\n", encoding="utf-8")
-    common = {"calibration": calibration, "eval_sentences": dev_sentences()[:1]}
+    common = student_inputs
     variant = build_student_variant(
         method="distill", steps=1, prior_layers=3, prior_steps=4, work_dir=tmp_path / "w", **common
     )

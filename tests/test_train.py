@@ -32,11 +32,6 @@ from edgetts.train import VitsVoice, read_onnx_voice  # noqa: E402
 MAX_ABS_DIFF = {torch.float64: 1e-4, torch.float32: 2.5e-4}
 
 
-@pytest.fixture(scope="module")
-def model(joe_ort: EdgeTTS) -> VitsVoice:
-    return VitsVoice.from_onnx(joe_ort.voice.model_path)
-
-
 def test_torch_voice_agrees_with_onnxruntime_on_the_dev_sentences(
     model: VitsVoice, joe_ort: EdgeTTS
 ) -> None:
@@ -83,17 +78,10 @@ def test_runtime_never_imports_torch(tmp_path: Path) -> None:
 
 
 def test_qat_smoke_trains_resumes_exports_and_loads(
-    joe_ort: EdgeTTS, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    joe_ort: EdgeTTS, tmp_path: Path, student_inputs: dict[str, Any]
 ) -> None:
-    monkeypatch.setenv("EDGETTS_HOME", str(tmp_path / "home"))
-    calibration = tmp_path / "train.txt"
-    calibration.write_text("Turn left at the next corner, then keep right.\n", encoding="utf-8")
     work = tmp_path / "work"
-    common = {
-        "calibration": calibration,
-        "eval_sentences": dev_sentences()[:1],
-        "work_dir": work,
-    }
+    common = {**student_inputs, "work_dir": work}
     first = build_student_variant(method="qat", steps=2, name="q2", **common)
     assert first.manifest["training"]["steps"] == 2
     resumed = build_student_variant(method="qat", steps=3, resume=True, name="q3", **common)
@@ -140,18 +128,10 @@ def test_pruned_students_are_smaller_dense_decoders(
     widths: tuple[float, ...],
     joe_ort: EdgeTTS,
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
+    student_inputs: dict[str, Any],
 ) -> None:
-    monkeypatch.setenv("EDGETTS_HOME", str(tmp_path / "home"))
-    calibration = tmp_path / "train.txt"
-    calibration.write_text("Turn left at the next corner, then keep right.\n", encoding="utf-8")
     variant = build_student_variant(
-        method=method,
-        steps=2,
-        widths=widths,
-        calibration=calibration,
-        eval_sentences=dev_sentences()[:1],
-        work_dir=tmp_path / "work",
+        method=method, steps=2, widths=widths, work_dir=tmp_path / "work", **student_inputs
     )
     assert variant.manifest["training"]["decoder_channels"] == [128, 64, 32, 16]
     original = split_voice(joe_ort.voice.model_path).decoder
@@ -453,21 +433,13 @@ def test_a_head_is_grafted_onto_a_trained_student(tmp_path: Path) -> None:
 
 
 def test_an_istft_student_exports_and_runs_on_both_backends(
-    joe_ort: EdgeTTS, model: VitsVoice, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    joe_ort: EdgeTTS, model: VitsVoice, tmp_path: Path, student_inputs: dict[str, Any]
 ) -> None:
     from edgetts.train.export import export_decoder
     from edgetts.train.istft import attach_istft_head
 
-    monkeypatch.setenv("EDGETTS_HOME", str(tmp_path / "home"))
-    calibration = tmp_path / "train.txt"
-    calibration.write_text("Turn left at the next corner, then keep right.\n", encoding="utf-8")
     variant = build_student_variant(
-        method="distill",
-        steps=2,
-        istft_stages=1,
-        calibration=calibration,
-        eval_sentences=dev_sentences()[:1],
-        work_dir=tmp_path / "work",
+        method="distill", steps=2, istft_stages=1, work_dir=tmp_path / "work", **student_inputs
     )
     assert variant.manifest["settings"]["istft_stages"] == 1
     graph = onnx.load(str(variant.split.decoder)).graph
