@@ -2,10 +2,11 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -71,3 +72,15 @@ def student_inputs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str,
     calibration = tmp_path / "train.txt"
     calibration.write_text("Turn left at the next corner, then keep right.\n", encoding="utf-8")
     return {"calibration": calibration, "eval_sentences": dev_sentences()[:1]}
+
+
+@pytest.fixture
+def speaks_on_every_backend() -> Callable[[str], None]:
+    """Check that a stored variant gives finite audio on each installed backend."""
+
+    def check(variant: str) -> None:
+        for backend in [b for b in ("onnxruntime", "openvino") if b in available_backends()]:
+            audio = EdgeTTS(backend=backend, variant=variant).speak("Hello.", noise_scale=0.0)
+            assert len(audio.samples) > 0 and np.isfinite(audio.samples).all(), backend
+
+    return check
