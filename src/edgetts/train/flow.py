@@ -14,10 +14,7 @@ narrows the graph's channel slices to match.
 from __future__ import annotations
 
 import copy
-import math
-import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -28,11 +25,11 @@ from ..config import SynthesisConfig
 from ..phonemize import phonemize
 from ..voice import Voice
 from .export import replace_layers
+from .loop import History, fit_per_sentence
 from .model import ResidualFlow, VitsVoice, _sub
 from .prune import _conv, narrow
 
 __all__ = [
-    "FlowHistory",
     "check_flow_settings",
     "distill_flow",
     "export_flow",
@@ -41,8 +38,6 @@ __all__ = [
     "prune_flow",
 ]
 
-LEARNING_RATE = 1e-3
-CURVE_POINTS = 10
 FlowPair = tuple[Tensor, Tensor]  # z_p and z, (1, channels, frames)
 
 
@@ -106,13 +101,6 @@ def prune_flow(flow: ResidualFlow, width: float) -> ResidualFlow:
     return pruned
 
 
-@dataclass
-class FlowHistory:
-    steps: int = 0
-    seconds: float = 0.0
-    curve: list[tuple[int, float]] = field(default_factory=list)  # (step, held-out z L1)
-
-
 def _whole(z_p: Tensor) -> Tensor:
     """The frame mask of one unpadded sentence."""
     return torch.ones_like(z_p[:, :1])
@@ -132,30 +120,26 @@ def distill_flow(
     width: float,
     steps: int,
     seed: int = 0,
-) -> tuple[ResidualFlow, FlowHistory]:
+) -> tuple[ResidualFlow, History]:
     """The flow pruned to ``width`` and trained ``steps`` steps (one sentence each)."""
     check_flow_settings(width, steps)
     if not train or not held_out:
         raise ValueError("distilling the flow needs training and held-out sentences")
-    torch.manual_seed(seed)
-    student = prune_flow(teacher, width).train()
-    optimizer = torch.optim.Adam(student.parameters(), LEARNING_RATE)
-    order = np.random.default_rng(seed).integers(len(train), size=steps)
-    history = FlowHistory(curve=[(0, _held_out_error(student, held_out))])
-    every = max(1, steps // CURVE_POINTS)
-    started = time.perf_counter()
-    for step, index in enumerate(order, 1):
-        for group in optimizer.param_groups:
-            group["lr"] = LEARNING_RATE * 0.5 * (1 + math.cos(math.pi * (step - 1) / steps))
+    student = prune_flow(teacher, width)
+
+    def loss(index: int) -> Tensor:
         z_p, z = train[index]
-        loss = (student(z_p, _whole(z_p)) - z).abs().mean()
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        if step % every == 0 or step == steps:
-            history.curve.append((step, _held_out_error(student, held_out)))
-    history.steps, history.seconds = steps, time.perf_counter() - started
-    return student.eval(), history
+        return (student(z_p, _whole(z_p)) - z).abs().mean()
+
+    history = fit_per_sentence(
+        student,
+        loss,
+        lambda: (_held_out_error(student, held_out),),
+        examples=len(train),
+        steps=steps,
+        seed=seed,
+    )
+    return student, history
 
 
 def export_flow(flow: ResidualFlow, source: Path, target: Path) -> None:

@@ -24,10 +24,7 @@ edits the voice's own prior graph: dropped layers are bypassed and deleted.
 from __future__ import annotations
 
 import copy
-import math
-import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -38,11 +35,11 @@ from torch import Tensor
 from ..phonemize import phonemize
 from ..voice import Voice
 from .export import replace_layers
+from .loop import History, fit_per_sentence
 from .model import TextEncoder, VitsVoice, _count
 from .onnx_import import read_onnx_voice
 
 __all__ = [
-    "PriorHistory",
     "check_prior_settings",
     "distill_prior",
     "drop_layers",
@@ -52,8 +49,6 @@ __all__ = [
     "shuffled_sentences",
 ]
 
-LEARNING_RATE = 1e-3
-CURVE_POINTS = 10
 MAX_NOISE_W = 1.2  # held-out noise scales are drawn from [0, MAX_NOISE_W]
 
 
@@ -104,14 +99,6 @@ def phoneme_sequences(voice: Voice, texts: Sequence[str]) -> list[Tensor]:
     ]
 
 
-@dataclass
-class PriorHistory:
-    steps: int = 0
-    seconds: float = 0.0
-    # (step, held-out mean |Δ prior mean|, held-out mean |Δ log-duration|)
-    curve: list[tuple[int, float, float]] = field(default_factory=list)
-
-
 def _whole(ids: Tensor) -> Tensor:
     return torch.ones(1, 1, ids.shape[1])
 
@@ -146,34 +133,30 @@ def distill_prior(
     layers: int,
     steps: int,
     seed: int = 0,
-) -> tuple[TextEncoder, PriorHistory]:
+) -> tuple[TextEncoder, History]:
     """An encoder of ``layers`` layers trained ``steps`` steps (one sentence each)
     to give the teacher's hidden states."""
     check_prior_settings(layers, teacher.enc_p.layers, steps)
     if not train or not held_out:
         raise ValueError("distilling the prior needs training and held-out sentences")
-    torch.manual_seed(seed)
-    encoder = drop_layers(teacher.enc_p, layers).train()
-    optimizer = torch.optim.Adam(encoder.parameters(), LEARNING_RATE)
-    order = np.random.default_rng(seed).integers(len(train), size=steps)
-    history = PriorHistory(curve=[(0, *_held_out_error(teacher, encoder, held_out))])
-    every = max(1, steps // CURVE_POINTS)
-    started = time.perf_counter()
-    for step, index in enumerate(order, 1):
-        for group in optimizer.param_groups:
-            group["lr"] = LEARNING_RATE * 0.5 * (1 + math.cos(math.pi * (step - 1) / steps))
+    encoder = drop_layers(teacher.enc_p, layers)
+
+    def loss(index: int) -> Tensor:
         ids = train[index]
         mask = _whole(ids)
         with torch.no_grad():
             x_t, _, _ = teacher.enc_p(ids, mask)
-        loss = (encoder(ids, mask)[0] - x_t).abs().mean()
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        if step % every == 0 or step == steps:
-            history.curve.append((step, *_held_out_error(teacher, encoder, held_out)))
-    history.steps, history.seconds = steps, time.perf_counter() - started
-    return encoder.eval(), history
+        return (encoder(ids, mask)[0] - x_t).abs().mean()
+
+    history = fit_per_sentence(
+        encoder,
+        loss,
+        lambda: _held_out_error(teacher, encoder, held_out),
+        examples=len(train),
+        steps=steps,
+        seed=seed,
+    )
+    return encoder, history
 
 
 def _rewire(graph: Any, old: str, new: str) -> None:
