@@ -490,3 +490,6 @@ def test_cli_distills_a_student_with_an_istft_head(
     assert "istft_stages must be an int in [1, 2] for a decoder of 3 upsampling stages, got 3" in (
         capsys.readouterr().err
     )
+    too_many = ["optimize", "distill", *common, "--prior-layers", "7", "--name", "u"]
+    assert main(too_many) == 2
+    assert "encoder layers must be an int from 2 to the voice's 6, got 7" in capsys.readouterr().err
