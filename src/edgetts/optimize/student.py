@@ -9,13 +9,13 @@
 - ``distill``: a half-width student cut from the teacher's decoder in one step
   and trained to reproduce the teacher's waveforms from its latents.
 
-Pruned and distilled variants have a smaller dense float
-decoder; the flow stays the fp32 one unless ``flow_width`` < 1 narrows it
+Pruned and distilled variants have a smaller dense float decoder; the flow
+stays the fp32 one unless ``flow_width`` < 1 narrows it
 (:mod:`edgetts.train.flow`: distilled in ``flow_steps`` steps, a few minutes on
 a CPU, each time the variant is built), and the text encoder keeps all its
-layers unless ``prior_layers`` says how many (:mod:`edgetts.train.prior`).
-``edgetts optimize ptq --base NAME`` then makes them int8. All files are ONNX,
-so every variant runs on every backend. Needs the ``train``
+layers unless ``prior_layers`` says how many (:mod:`edgetts.train.prior`,
+likewise). ``edgetts optimize ptq --base NAME`` then makes them int8. All
+files are ONNX, so every variant runs on every backend. Needs the ``train``
 extra (PyTorch).
 """
 

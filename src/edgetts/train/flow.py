@@ -22,11 +22,11 @@ import torch
 from torch import Tensor
 
 from ..config import SynthesisConfig
-from ..phonemize import phonemize
 from ..voice import Voice
 from .export import replace_layers
 from .loop import History, fit_per_sentence
 from .model import ResidualFlow, VitsVoice, _sub
+from .prior import phoneme_sequences
 from .prune import _conv, narrow
 
 __all__ = [
@@ -48,12 +48,10 @@ def prior_samples(
     scales = SynthesisConfig().scales(voice.config)
     generator = torch.Generator().manual_seed(seed)
     with torch.no_grad():
-        for text in texts:
-            for sentence in phonemize(text, voice.config.espeak_voice):
-                ids = torch.from_numpy(voice.id_mapper(sentence.phonemes).ids[np.newaxis, :])
-                for _ in range(draws):
-                    z_p, mask, _ = model.prior(ids, scales, generator)
-                    yield z_p, mask
+        for ids in phoneme_sequences(voice, texts):
+            for _ in range(draws):
+                z_p, mask, _ = model.prior(ids, scales, generator)
+                yield z_p, mask
 
 
 def flow_pairs(
