@@ -63,9 +63,13 @@ def test_distilling_the_flow_brings_it_towards_the_teacher(
 def test_a_variant_with_a_narrower_flow_speaks_on_both_backends(
     tmp_path: Path, student_inputs: dict[str, Any], speaks_on_every_backend: Callable[[str], None]
 ) -> None:
-    common = student_inputs
     variant = build_student_variant(
-        method="distill", steps=1, flow_width=0.5, flow_steps=4, work_dir=tmp_path / "w", **common
+        method="distill",
+        steps=1,
+        flow_width=0.5,
+        flow_steps=4,
+        work_dir=tmp_path / "w",
+        **student_inputs,
     )
     flow = variant.manifest["training"]["flow"]
     assert (
@@ -75,6 +79,8 @@ def test_a_variant_with_a_narrower_flow_speaks_on_both_backends(
     )
     speaks_on_every_backend("distill")
     with pytest.raises(ValueError, match="qat keeps the voice's flow"):
-        build_student_variant(method="qat", steps=1, flow_width=0.5, **common)
+        build_student_variant(method="qat", steps=1, flow_width=0.5, **student_inputs)
     with pytest.raises(ValueError, match="flow steps must be a positive int, got 0"):
-        build_student_variant(method="distill", steps=1, flow_width=0.5, flow_steps=0, **common)
+        build_student_variant(
+            method="distill", steps=1, flow_width=0.5, flow_steps=0, **student_inputs
+        )

@@ -93,15 +93,19 @@ def test_distilling_the_prior_brings_it_towards_the_teacher(
 def test_a_variant_with_a_cheaper_prior_speaks_on_both_backends(
     tmp_path: Path, student_inputs: dict[str, Any], speaks_on_every_backend: Callable[[str], None]
 ) -> None:
-    common = student_inputs
     variant = build_student_variant(
-        method="distill", steps=1, prior_layers=3, prior_steps=4, work_dir=tmp_path / "w", **common
+        method="distill",
+        steps=1,
+        prior_layers=3,
+        prior_steps=4,
+        work_dir=tmp_path / "w",
+        **student_inputs,
     )
     prior = variant.manifest["training"]["prior"]
     assert prior["encoder_layers"] == [0, 2, 5] and prior["steps"] == 4
     assert variant.manifest["settings"]["prior_layers"] == 3
     speaks_on_every_backend("distill")
     with pytest.raises(ValueError, match="qat keeps the voice's prior"):
-        build_student_variant(method="qat", steps=1, prior_layers=3, **common)
+        build_student_variant(method="qat", steps=1, prior_layers=3, **student_inputs)
     with pytest.raises(ValueError, match="from 2 to the voice's 6, got 9"):
-        build_student_variant(method="distill", steps=1, prior_layers=9, **common)
+        build_student_variant(method="distill", steps=1, prior_layers=9, **student_inputs)
