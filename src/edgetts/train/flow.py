@@ -24,7 +24,7 @@ from torch import Tensor
 from ..config import SynthesisConfig
 from ..voice import Voice
 from .export import replace_layers
-from .loop import History, fit_per_sentence
+from .loop import History, fit_per_sentence, whole_sentence
 from .model import ResidualFlow, VitsVoice, _sub
 from .prior import phoneme_sequences
 from .prune import _conv, narrow
@@ -99,14 +99,9 @@ def prune_flow(flow: ResidualFlow, width: float) -> ResidualFlow:
     return pruned
 
 
-def _whole(z_p: Tensor) -> Tensor:
-    """The frame mask of one unpadded sentence."""
-    return torch.ones_like(z_p[:, :1])
-
-
 def _held_out_error(flow: ResidualFlow, pairs: Sequence[FlowPair]) -> float:
     with torch.no_grad():
-        errors = [(flow(z_p, _whole(z_p)) - z).abs().mean().item() for z_p, z in pairs]
+        errors = [(flow(z_p, whole_sentence(z_p)) - z).abs().mean().item() for z_p, z in pairs]
     return float(np.mean(errors))
 
 
@@ -127,7 +122,7 @@ def distill_flow(
 
     def loss(index: int) -> Tensor:
         z_p, z = train[index]
-        return (student(z_p, _whole(z_p)) - z).abs().mean()
+        return (student(z_p, whole_sentence(z_p)) - z).abs().mean()
 
     history = fit_per_sentence(
         student,

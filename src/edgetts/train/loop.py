@@ -16,10 +16,15 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-__all__ = ["History", "fit_per_sentence"]
+__all__ = ["History", "fit_per_sentence", "whole_sentence"]
 
 LEARNING_RATE = 1e-3
 CURVE_POINTS = 10
+
+
+def whole_sentence(x: Tensor) -> Tensor:
+    """The mask, shape (1, 1, T), of one unpadded sentence ``x`` of shape (..., T)."""
+    return torch.ones(1, 1, x.shape[-1], dtype=torch.float32)
 
 
 @dataclass

@@ -35,7 +35,7 @@ from torch import Tensor
 from ..phonemize import phonemize
 from ..voice import Voice
 from .export import replace_layers
-from .loop import History, fit_per_sentence
+from .loop import History, fit_per_sentence, whole_sentence
 from .model import TextEncoder, VitsVoice, _count
 from .onnx_import import read_onnx_voice
 
@@ -99,10 +99,6 @@ def phoneme_sequences(voice: Voice, texts: Sequence[str]) -> list[Tensor]:
     ]
 
 
-def _whole(ids: Tensor) -> Tensor:
-    return torch.ones(1, 1, ids.shape[1])
-
-
 def _noise(ids: Tensor, generator: torch.Generator) -> Tensor:
     scale = float(torch.rand(1, generator=generator)) * MAX_NOISE_W
     return torch.randn(1, 2, ids.shape[1], generator=generator) * scale
@@ -116,7 +112,7 @@ def _held_out_error(
     means, durations = [], []
     with torch.no_grad():
         for ids in held_out:
-            mask, noise = _whole(ids), _noise(ids, generator)
+            mask, noise = whole_sentence(ids), _noise(ids, generator)
             x_t, m_t, _ = teacher.enc_p(ids, mask)
             x_s, m_s, _ = encoder(ids, mask)
             means.append((m_s - m_t).abs().mean().item())
@@ -143,7 +139,7 @@ def distill_prior(
 
     def loss(index: int) -> Tensor:
         ids = train[index]
-        mask = _whole(ids)
+        mask = whole_sentence(ids)
         with torch.no_grad():
             x_t, _, _ = teacher.enc_p(ids, mask)
         return (encoder(ids, mask)[0] - x_t).abs().mean()
@@ -190,7 +186,8 @@ def _bypass_layer(graph: Any, index: int) -> None:
 
 
 def _prune_dead(graph: Any) -> None:
-    """Drop nodes and initializers the graph's outputs do not need."""
+    """Drop the nodes the graph's outputs do not need (``replace_layers`` then keeps
+    only the initializers that the nodes left read)."""
     needed = {o.name for o in graph.output}
     kept = []
     for node in reversed(graph.node):  # ONNX graphs are topologically sorted
@@ -199,9 +196,6 @@ def _prune_dead(graph: Any) -> None:
             needed.update(node.input)
     del graph.node[:]
     graph.node.extend(reversed(kept))
-    initializers = [i for i in graph.initializer if i.name in needed]
-    del graph.initializer[:]
-    graph.initializer.extend(initializers)
 
 
 def export_prior(encoder: TextEncoder, source: Path, target: Path) -> None:
