@@ -105,7 +105,7 @@ def run_fit(args: argparse.Namespace) -> None:
     deadline = time.monotonic() + 60 * args.minutes
     teacher = load_teacher(args.teacher, args.device)
     done = 0
-    overrides = ("batch", "learning_rate", "adversarial", "istft_stages")
+    overrides = ("batch", "learning_rate", "adversarial", "istft_stages", "shortest_fft")
     changes = {k: getattr(args, k) for k in overrides if getattr(args, k) is not None}
     if args.resume:
         saved, done = _saved_settings(args.resume)
@@ -160,6 +160,7 @@ def finish(args: argparse.Namespace) -> None:
         draws=settings.draws,
         adversarial=settings.adversarial,
         istft_stages=settings.istft_stages,
+        shortest_fft=settings.shortest_fft,
         flow_width=args.flow_width,
         prior_layers=args.prior_layers,
         resume=True,
@@ -194,6 +195,9 @@ def main() -> None:
     f.add_argument("--widths", type=float, nargs="+", default=None)
     f.add_argument(
         "--istft-stages", type=int, default=None, help="inverse-STFT head (on a resumed one too)"
+    )
+    f.add_argument(
+        "--shortest-fft", type=int, default=None, help="the loss's shortest STFT (default 512)"
     )
     f.add_argument("--device", default="cuda")
     f.add_argument("--resume", type=Path, default=None, help="go on from this checkpoint")

@@ -1,13 +1,17 @@
 """DNSMOS and MCD of trained students on the held-out latents, without storing them.
 
-    python bench/student_probe.py CHECKPOINT [CHECKPOINT ...]
+    python bench/student_probe.py CHECKPOINT [CHECKPOINT ...] [--swap 256]
 
 Each checkpoint (``student.pt`` of ``edgetts optimize`` or ``bench/gpu_train.py
 fit``) is loaded as far as it was trained, decodes the teacher's latents of the
 held-out development sentences (noise draw as in training, cached), and is
 scored against the teacher's own waveforms of the same latents: DNSMOS OVRL
-(mean) and MCD. A quick look at a run in progress; the bench measures stored
-variants on whole sentences.
+(mean), its signal score SIG, and MCD. A quick look at a run in progress; the
+bench measures stored variants on whole sentences.
+
+``--swap N`` tells magnitude errors from phase errors: the STFT (N points, hop
+N/4) of the student's magnitude with the teacher's phase, and of the
+teacher's magnitude with the student's phase, each scored by DNSMOS.
 """
 
 from __future__ import annotations
@@ -35,12 +39,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("checkpoints", type=Path, nargs="+")
     parser.add_argument("--voice", default=None)
+    parser.add_argument("--swap", type=int, default=0, help="STFT size of the swap (0: none)")
     args = parser.parse_args()
     voice, judge = Voice.load(args.voice), DnsmosJudge()
     rate = voice.config.sample_rate
     print(f"{system_info()['cpu']}; held-out latents of the last development sentences\n")
-    print("| checkpoint | step | critic weight | DNSMOS OVRL (teacher) | MCD dB |")
-    print("|---|---|---|---|---|")
+    swaps = ["OVRL student mag + teacher phase", "OVRL teacher mag + student phase"]
+    columns = ["checkpoint", "step", "critic weight", "DNSMOS OVRL (teacher)", "SIG (teacher)"]
+    columns += ["MCD dB", *swaps[: 2 * bool(args.swap)]]
+    print("| " + " | ".join(columns) + " |")
+    print("|---" * len(columns) + "|")
     for path in args.checkpoints:
         saved = torch.load(path, map_location="cpu", weights_only=False)
         done = saved["state"]["step"]
@@ -59,12 +67,35 @@ def main() -> None:
             outs = [
                 student(torch.from_numpy(z)[None]).reshape(-1).numpy() for z, _ in teacher.held_out
             ]
-        mos = np.mean([judge.score(o, rate).ovrl for o in outs])
-        ref = np.mean([judge.score(w, rate).ovrl for _, w in teacher.held_out])
-        mcd = np.mean(
-            [fidelity(o, w, rate).mcd_db for o, (_, w) in zip(outs, teacher.held_out, strict=True)]
+        refs = [w for _, w in teacher.held_out]
+        scores = [judge.score(o, rate) for o in outs]
+        ref = [judge.score(w, rate) for w in refs]
+        mcd = np.mean([fidelity(o, w, rate).mcd_db for o, w in zip(outs, refs, strict=True)])
+        row = (
+            f"| {path} | {done} | {settings.adversarial:g} "
+            f"| {np.mean([s.ovrl for s in scores]):.2f} ({np.mean([s.ovrl for s in ref]):.2f}) "
+            f"| {np.mean([s.sig for s in scores]):.2f} ({np.mean([s.sig for s in ref]):.2f}) "
+            f"| {mcd:.2f} |"
         )
-        print(f"| {path} | {done} | {settings.adversarial:g} | {mos:.2f} ({ref:.2f}) | {mcd:.2f} |")
+        if args.swap:
+            for magnitude, phase in ((outs, refs), (refs, outs)):
+                mixed = [_swapped(m, p, args.swap) for m, p in zip(magnitude, phase, strict=True)]
+                row += f" {np.mean([judge.score(x, rate).ovrl for x in mixed]):.2f} |"
+        print(row)
+
+
+def _swapped(magnitude: np.ndarray, phase: np.ndarray, n_fft: int) -> np.ndarray:
+    """The waveform of one signal's STFT magnitude with the other's phase."""
+    length = min(len(magnitude), len(phase))
+    window = torch.hann_window(n_fft)
+
+    def spectrum(x: np.ndarray) -> torch.Tensor:
+        return torch.stft(
+            torch.from_numpy(x[:length]), n_fft, n_fft // 4, window=window, return_complex=True
+        )
+
+    mixed = spectrum(magnitude).abs() * torch.exp(1j * spectrum(phase).angle())
+    return torch.istft(mixed, n_fft, n_fft // 4, window=window, length=length).numpy()
 
 
 if __name__ == "__main__":

@@ -267,6 +267,47 @@ def test_a_student_fine_tunes_with_the_critic_switched_on(tmp_path: Path) -> Non
     assert "critic" in stripped and "critic_optimizer" not in stripped
 
 
+def test_short_ffts_hear_the_shape_of_each_pitch_period() -> None:
+    from edgetts.train.losses import SpectralLoss
+
+    torch.manual_seed(0)
+    rate, harmonics = 22050, torch.arange(1, 40)[:, None]
+    phase = 2 * torch.pi * 200 * harmonics * torch.arange(rate) / rate  # f0 200 Hz
+    teacher = (torch.cos(phase) / harmonics).sum(0)[None]
+    # The same harmonics at other phases: each period has another shape, which
+    # long STFTs (they resolve the harmonics) barely see.
+    student = (torch.cos(phase + 2 * torch.pi * torch.rand(39, 1)) / harmonics).sum(0)[None]
+    fine, default = SpectralLoss(rate, shortest_fft=64), SpectralLoss(rate)
+    assert [n for n, _ in fine.resolutions] == [64, 128, 256, 512, 1024, 2048]
+    assert [n for n, _ in default.resolutions] == [512, 1024, 2048]
+    assert fine(teacher, teacher).item() == 0.0
+    assert fine(student, teacher).item() > 1.5 * default(student, teacher).item()
+
+
+def test_a_resumed_student_may_change_its_shortest_fft(tmp_path: Path) -> None:
+    from edgetts.train.student import TrainSettings, fit
+
+    teacher, plain = _small_teacher(), TrainSettings(steps=1, **_HALF_WIDTH)
+    fit(teacher, tmp_path, plain)
+    finer = TrainSettings(**{**vars(plain), "steps": 2, "shortest_fft": 128})
+    _, state = fit(teacher, tmp_path, finer, resume=True)
+    assert state.step == 2 and state.schedule_start == 1  # the fine-tuning's own cosine
+    saved = torch.load(tmp_path / "student.pt", weights_only=False)
+    assert saved["settings"]["shortest_fft"] == 128
+
+
+@pytest.mark.parametrize("value", [100, 1024, True, "128"])
+def test_shortest_fft_is_checked(value: object) -> None:
+    from edgetts.train.losses import SpectralLoss
+    from edgetts.train.student import TrainSettings
+
+    message = f"shortest_fft must be one of (64, 128, 256, 512), got {value!r}"
+    with pytest.raises(ValueError, match=re.escape(message)):
+        TrainSettings(shortest_fft=value)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=re.escape(message)):
+        SpectralLoss(22050, shortest_fft=value)  # type: ignore[arg-type]
+
+
 @pytest.mark.parametrize(
     ("value", "error", "message"),
     [
@@ -482,9 +523,11 @@ def test_cli_distills_a_student_with_an_istft_head(
     calibration = tmp_path / "train.txt"
     calibration.write_text("Keep right.\n", encoding="utf-8")
     common = ["--steps", "1", "--calibration", str(calibration), "--eval", "1", "--check", "0"]
-    assert main(["optimize", "distill", *common, "--istft-stages", "1", "--name", "s"]) == 0
+    headed = ["--istft-stages", "1", "--shortest-fft", "64", "--name", "s"]
+    assert main(["optimize", "distill", *common, *headed]) == 0
     manifest = json.loads(capsys.readouterr().out)
     assert manifest["variant"] == "s" and manifest["settings"]["istft_stages"] == 1
+    assert manifest["settings"]["shortest_fft"] == 64
     bad = ["optimize", "distill", *common, "--istft-stages", "3", "--name", "t"]
     assert main(bad) == 2
     assert "istft_stages must be an int in [1, 2] for a decoder of 3 upsampling stages, got 3" in (
@@ -493,3 +536,5 @@ def test_cli_distills_a_student_with_an_istft_head(
     too_many = ["optimize", "distill", *common, "--prior-layers", "7", "--name", "u"]
     assert main(too_many) == 2
     assert "encoder layers must be an int from 2 to the voice's 6, got 7" in capsys.readouterr().err
+    assert main(["optimize", "distill", *common, "--shortest-fft", "100", "--name", "v"]) == 2
+    assert "shortest_fft must be one of (64, 128, 256, 512), got 100" in capsys.readouterr().err

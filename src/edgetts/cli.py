@@ -216,6 +216,7 @@ def _optimize_student(args: argparse.Namespace) -> int:
             draws=args.draws,
             adversarial=args.adversarial,
             istft_stages=args.istft_stages,
+            shortest_fft=args.shortest_fft,
             flow_width=args.flow_width,
             flow_steps=args.flow_steps,
             prior_layers=args.prior_layers,
@@ -308,6 +309,12 @@ def _add_optimize(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
             type=float,
             default=0.0,
             help="weight of a critic's adversarial + feature-matching terms (0: off)",
+        )
+        trained.add_argument(
+            "--shortest-fft",
+            type=int,
+            default=512,
+            help="the spectral loss's shortest STFT: 64, 128, 256 or 512 (sizes double to 2048)",
         )
         trained.add_argument("--device", default="cpu", help="torch device, e.g. cuda")
         trained.add_argument("--calibration", type=Path, default=None, help="training sentences")

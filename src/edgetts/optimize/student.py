@@ -76,6 +76,7 @@ def build_student_variant(
     draws: int = 3,
     adversarial: float = 0.0,
     istft_stages: int = 0,
+    shortest_fft: int = 512,
     flow_width: float = 1.0,
     flow_steps: int = 3000,
     prior_layers: int = 0,
@@ -98,7 +99,9 @@ def build_student_variant(
     ``adversarial`` > 0 adds a critic's terms (:mod:`edgetts.train.adversarial`)
     with that weight; with ``resume`` it may be switched on to fine-tune.
     ``istft_stages`` > 0 replaces the decoder's last upsampling stages with an
-    inverse-STFT head (:mod:`edgetts.train.istft`). ``prior_layers`` > 0 gives
+    inverse-STFT head (:mod:`edgetts.train.istft`). ``shortest_fft`` is the
+    spectral loss's shortest STFT (128 or 64 keeps the shape of each pitch
+    period; a resumed run may change it). ``prior_layers`` > 0 gives
     the variant a text encoder of that many layers (:mod:`edgetts.train.prior`),
     distilled in ``prior_steps`` steps.
     """
@@ -129,6 +132,7 @@ def build_student_variant(
         draws=draws,
         adversarial=adversarial,
         istft_stages=istft_stages,
+        shortest_fft=shortest_fft,
         quantize=method == "qat",
         widths=chosen,
     )

@@ -7,10 +7,11 @@ fake-quantised (:mod:`edgetts.train.quant`; ``quantize``) or pruned to a
 schedule of widths (:mod:`edgetts.train.prune`; ``widths``, one training
 phase each, the first pruning at step 0). It is trained on random windows of
 ``z`` (with the streaming decoder's context on both sides) to reproduce the
-teacher's samples under a multi-resolution STFT + mel loss, optionally with a
-critic's adversarial and feature-matching terms (:mod:`edgetts.train.adversarial`;
-``adversarial``, their weight), which a resumed run may switch on to fine-tune
-a student trained without them. Checkpoints are
+teacher's samples under a multi-resolution STFT + mel loss (``shortest_fft``:
+its shortest STFT), optionally with a critic's adversarial and feature-matching
+terms (:mod:`edgetts.train.adversarial`; ``adversarial``, their weight). A
+resumed run may change either to fine-tune a student trained without them
+(with a learning-rate schedule of its own). Checkpoints are
 written atomically every ``checkpoint_every`` steps; ``resume`` continues
 from the last one with the same data order.
 
@@ -44,7 +45,7 @@ from ..voice import Voice
 from .adversarial import Critic
 from .flow import prior_samples
 from .istft import attach_istft_head
-from .losses import SpectralLoss
+from .losses import FFT_SIZES, SpectralLoss
 from .model import Generator, VitsVoice
 from .prune import channel_importance, compose, decoder_widths, keep_top, prune_decoder
 from .quant import calibrate, quantize_decoder
@@ -82,6 +83,7 @@ class TrainSettings:
     widths: tuple[float, ...] = ()  # pruning schedule: decoder width of each phase
     adversarial: float = 0.0  # weight of the critic's terms (0: spectral losses only)
     istft_stages: int = 0  # last upsampling stages an inverse-STFT head replaces (0: none)
+    shortest_fft: int = 512  # the spectral loss's STFT sizes: this one to 2048, in octaves
 
     def __post_init__(self) -> None:
         if self.quantize and (self.widths or self.istft_stages):
@@ -99,6 +101,8 @@ class TrainSettings:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be a positive int, got {value!r}")
+        if self.shortest_fft not in FFT_SIZES:
+            raise ValueError(f"shortest_fft must be one of {FFT_SIZES}, got {self.shortest_fft!r}")
         stages = self.istft_stages
         if isinstance(stages, bool) or not isinstance(stages, int) or stages < 0:
             raise ValueError(f"istft_stages must be an int >= 0, got {stages!r}")
@@ -286,7 +290,14 @@ def _phase_starts(settings: TrainSettings) -> list[int]:
 
 #: Settings that may change between a run and its resumption (``istft_stages``
 #: only from 0: the trained stages that remain get the new head).
-_RESUMABLE = ("steps", "checkpoint_every", "batch", "learning_rate", "adversarial")
+_RESUMABLE = (
+    "steps",
+    "checkpoint_every",
+    "batch",
+    "learning_rate",
+    "adversarial",
+    "shortest_fft",
+)
 
 
 def _same_settings(saved: dict[str, Any], settings: TrainSettings) -> bool:
@@ -342,7 +353,11 @@ def _start(
     """The student as the checkpoint left it (or as it starts) and its optimizer."""
     before = TrainSettings.saved(saved["settings"]) if saved else settings
     grafted = before.istft_stages != settings.istft_stages  # a head on trained stages
-    if grafted or before.adversarial != settings.adversarial:
+    new_loss = (before.adversarial, before.shortest_fft) != (
+        settings.adversarial,
+        settings.shortest_fft,
+    )
+    if grafted or new_loss:
         state.schedule_start = state.step  # fine-tuning: a schedule of its own
     student: Generator = copy.deepcopy(teacher.decoder)
     if state.keep:
@@ -384,7 +399,7 @@ def fit(
     saved = _load_checkpoint(checkpoint, settings) if resume else None
     state = TrainState(**saved["state"]) if saved else TrainState()
     student, optimizer = _start(teacher, settings, saved, state, where)
-    loss_fn = SpectralLoss(teacher.sample_rate).to(where)
+    loss_fn = SpectralLoss(teacher.sample_rate, shortest_fft=settings.shortest_fft).to(where)
     adversary = _adversary(settings, saved, where)
     hop, rate, held_out = teacher.decoder.hop, teacher.sample_rate, teacher.held_out
     starts = _phase_starts(settings)
