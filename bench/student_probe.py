@@ -1,6 +1,6 @@
 """DNSMOS and MCD of trained students on the held-out latents, without storing them.
 
-    python bench/student_probe.py CHECKPOINT [CHECKPOINT ...] [--swap 256]
+    python bench/student_probe.py CHECKPOINT [CHECKPOINT ...] [--swap 256] [--plot PNG]
 
 Each checkpoint (``student.pt`` of ``edgetts optimize`` or ``bench/gpu_train.py
 fit``) is loaded as far as it was trained, decodes the teacher's latents of the
@@ -12,6 +12,8 @@ bench measures stored variants on whole sentences.
 ``--swap N`` tells magnitude errors from phase errors: the STFT (N points, hop
 N/4) of the student's magnitude with the teacher's phase, and of the
 teacher's magnitude with the student's phase, each scored by DNSMOS.
+``--plot`` draws DNSMOS OVRL against steps, one line per loss (the shortest
+STFT and the critic's weight), with the teacher's score and the quality bar.
 """
 
 from __future__ import annotations
@@ -28,11 +30,14 @@ import torch
 from edgetts.eval import dev_sentences
 from edgetts.eval.fidelity import fidelity
 from edgetts.eval.judges import DnsmosJudge
+from edgetts.eval.report import save_png
 from edgetts.optimize.calibration import load_calibration
 from edgetts.optimize.student import train_work_dir
 from edgetts.sysinfo import system_info
 from edgetts.train.student import TrainSettings, fit, load_voice_teacher
 from edgetts.voice import Voice
+
+QUALITY_BAR = 0.2  # DNSMOS OVRL a student may lose (issue 7)
 
 
 def main() -> None:
@@ -40,7 +45,10 @@ def main() -> None:
     parser.add_argument("checkpoints", type=Path, nargs="+")
     parser.add_argument("--voice", default=None)
     parser.add_argument("--swap", type=int, default=0, help="STFT size of the swap (0: none)")
+    parser.add_argument("--plot", type=Path, default=None, help="DNSMOS against steps (PNG)")
     args = parser.parse_args()
+    curves: dict[str, list[tuple[int, float]]] = {}
+    teacher_ovrl = 0.0
     voice, judge = Voice.load(args.voice), DnsmosJudge()
     rate = voice.config.sample_rate
     print(f"{system_info()['cpu']}; held-out latents of the last development sentences\n")
@@ -70,6 +78,9 @@ def main() -> None:
         refs = [w for _, w in teacher.held_out]
         scores = [judge.score(o, rate) for o in outs]
         ref = [judge.score(w, rate) for w in refs]
+        loss = f"shortest STFT {settings.shortest_fft}, critic {settings.adversarial:g}"
+        curves.setdefault(loss, []).append((done, float(np.mean([s.ovrl for s in scores]))))
+        teacher_ovrl = float(np.mean([s.ovrl for s in ref]))
         mcd = np.mean([fidelity(o, w, rate).mcd_db for o, w in zip(outs, refs, strict=True)])
         row = (
             f"| {path} | {done} | {settings.adversarial:g} "
@@ -82,6 +93,29 @@ def main() -> None:
                 mixed = [_swapped(m, p, args.swap) for m, p in zip(magnitude, phase, strict=True)]
                 row += f" {np.mean([judge.score(x, rate).ovrl for x in mixed]):.2f} |"
         print(row)
+    if args.plot:
+        _plot(args.plot, curves, teacher_ovrl)
+
+
+def _plot(target: Path, curves: dict[str, list[tuple[int, float]]], teacher: float) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for loss, points in curves.items():
+        steps, ovrl = zip(*sorted(points), strict=True)
+        ax.plot(steps, ovrl, marker="o", label=loss)
+    ax.axhline(teacher, color="grey", linestyle="--", label=f"teacher {teacher:.2f}")
+    bar = teacher - QUALITY_BAR
+    ax.axhline(bar, color="red", linestyle=":", label=f"quality bar {bar:.2f}")
+    ax.set_xlabel("training steps")
+    ax.set_ylabel("DNSMOS OVRL, held-out latents")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    save_png(fig, target)
+    print(f"\n![DNSMOS against training steps]({target})")
 
 
 def _swapped(magnitude: np.ndarray, phase: np.ndarray, n_fft: int) -> np.ndarray:

@@ -9,12 +9,11 @@ the PTQ int8-full variant's MCD and the fp32 voice's run-to-run spread as lines.
 
 from __future__ import annotations
 
-import io
 import json
 import sys
 from pathlib import Path
 
-from edgetts.files import write_atomic
+from edgetts.eval.report import save_png
 from edgetts.variants import stored_variants
 from edgetts.voice import Voice
 
@@ -66,9 +65,7 @@ def main() -> None:
     ax.set_ylabel("MCD-DTW vs fp32 decoder, held-out (dB)")
     ax.legend(fontsize=8)
     fig.tight_layout()
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=120)
-    write_atomic(target, buffer.getvalue())
+    save_png(fig, target)
     print(f"\n![MCD against training steps]({target})")
     print(f"wrote {target}", file=sys.stderr)
 

@@ -23,7 +23,7 @@ from ..variants import REFERENCE_VARIANT, stored_variants
 from ..voice import Voice
 from .quality import JUDGES, judge_runs
 
-__all__ = ["run_bench", "to_markdown", "write_outputs"]
+__all__ = ["run_bench", "save_png", "to_markdown", "write_outputs"]
 
 SCHEMA_VERSION = 1
 
@@ -223,7 +223,8 @@ def _versus_reference(payload: dict[str, Any]) -> list[str]:
     return lines
 
 
-def _save_png(fig: Any, path: Path) -> Path:
+def save_png(fig: Any, path: Path) -> Path:
+    """Write a matplotlib figure atomically and close it."""
     import matplotlib.pyplot as plt
 
     buffer = io.BytesIO()
@@ -256,7 +257,7 @@ def _plots(payload: dict[str, Any], folder: Path) -> list[Path]:
         ax.set_ylabel("WER %" if quality_key == "wer" else "DNSMOS OVRL (predicted)")
         ax.set_title("quality vs speed (★ piper-tts)")
         fig.tight_layout()
-        written.append(_save_png(fig, folder / "quality_vs_speed.png"))
+        written.append(save_png(fig, folder / "quality_vs_speed.png"))
     fig, ax = plt.subplots(figsize=(6, 4))
     lengths = [len(s) for s in payload["sentences"]]
     for r in records:
@@ -265,7 +266,7 @@ def _plots(payload: dict[str, Any], folder: Path) -> list[Path]:
     ax.set_ylabel("latency ms")
     ax.legend()
     fig.tight_layout()
-    written.append(_save_png(fig, folder / "latency_vs_length.png"))
+    written.append(save_png(fig, folder / "latency_vs_length.png"))
     return written
 
 
