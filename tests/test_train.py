@@ -296,7 +296,7 @@ def test_a_resumed_student_may_change_its_shortest_fft(tmp_path: Path) -> None:
     assert saved["settings"]["shortest_fft"] == 128
 
 
-@pytest.mark.parametrize("value", [100, 1024, True, "128"])
+@pytest.mark.parametrize("value", [100, 1024, 64.0, True, "128"])
 def test_shortest_fft_is_checked(value: object) -> None:
     from edgetts.train.losses import SpectralLoss
     from edgetts.train.student import TrainSettings

@@ -17,11 +17,16 @@ from torch.nn import functional as F
 
 from ..eval.fidelity import HOP, N_FFT, mel_filters
 
-__all__ = ["FFT_SIZES", "SpectralLoss"]
+__all__ = ["FFT_SIZES", "SpectralLoss", "check_shortest_fft"]
 
 FFT_SIZES = (64, 128, 256, 512)  # the shortest STFT a loss may start from
 LONGEST_FFT = 2048
 _EPS = 1e-7
+
+
+def check_shortest_fft(value: object) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value not in FFT_SIZES:
+        raise ValueError(f"shortest_fft must be one of {FFT_SIZES}, got {value!r}")
 
 
 def _magnitude(x: Tensor, n_fft: int, hop: int) -> Tensor:
@@ -33,8 +38,7 @@ def _magnitude(x: Tensor, n_fft: int, hop: int) -> Tensor:
 class SpectralLoss(torch.nn.Module):
     def __init__(self, sample_rate: int, mel_weight: float = 1.0, shortest_fft: int = 512) -> None:
         super().__init__()
-        if shortest_fft not in FFT_SIZES:
-            raise ValueError(f"shortest_fft must be one of {FFT_SIZES}, got {shortest_fft!r}")
+        check_shortest_fft(shortest_fft)
         sizes = [LONGEST_FFT >> k for k in range((LONGEST_FFT // shortest_fft).bit_length())]
         self.resolutions = [(n, n // 4) for n in reversed(sizes)]
         filters = torch.from_numpy(mel_filters(sample_rate)).float()

@@ -45,7 +45,7 @@ from ..voice import Voice
 from .adversarial import Critic
 from .flow import prior_samples
 from .istft import attach_istft_head
-from .losses import FFT_SIZES, SpectralLoss
+from .losses import SpectralLoss, check_shortest_fft
 from .model import Generator, VitsVoice
 from .prune import channel_importance, compose, decoder_widths, keep_top, prune_decoder
 from .quant import calibrate, quantize_decoder
@@ -101,8 +101,7 @@ class TrainSettings:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be a positive int, got {value!r}")
-        if self.shortest_fft not in FFT_SIZES:
-            raise ValueError(f"shortest_fft must be one of {FFT_SIZES}, got {self.shortest_fft!r}")
+        check_shortest_fft(self.shortest_fft)
         stages = self.istft_stages
         if isinstance(stages, bool) or not isinstance(stages, int) or stages < 0:
             raise ValueError(f"istft_stages must be an int >= 0, got {stages!r}")
