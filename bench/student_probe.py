@@ -78,13 +78,12 @@ def main() -> None:
         refs = [w for _, w in teacher.held_out]
         scores = [judge.score(o, rate) for o in outs]
         ref = [judge.score(w, rate) for w in refs]
+        ovrl, teacher_ovrl = (float(np.mean([s.ovrl for s in x])) for x in (scores, ref))
         loss = f"shortest STFT {settings.shortest_fft}, critic {settings.adversarial:g}"
-        curves.setdefault(loss, []).append((done, float(np.mean([s.ovrl for s in scores]))))
-        teacher_ovrl = float(np.mean([s.ovrl for s in ref]))
+        curves.setdefault(loss, []).append((done, ovrl))
         mcd = np.mean([fidelity(o, w, rate).mcd_db for o, w in zip(outs, refs, strict=True)])
         row = (
-            f"| {path} | {done} | {settings.adversarial:g} "
-            f"| {np.mean([s.ovrl for s in scores]):.2f} ({np.mean([s.ovrl for s in ref]):.2f}) "
+            f"| {path} | {done} | {settings.adversarial:g} | {ovrl:.2f} ({teacher_ovrl:.2f}) "
             f"| {np.mean([s.sig for s in scores]):.2f} ({np.mean([s.sig for s in ref]):.2f}) "
             f"| {mcd:.2f} |"
         )

@@ -39,8 +39,8 @@ class SpectralLoss(torch.nn.Module):
     def __init__(self, sample_rate: int, mel_weight: float = 1.0, shortest_fft: int = 512) -> None:
         super().__init__()
         check_shortest_fft(shortest_fft)
-        sizes = [LONGEST_FFT >> k for k in range((LONGEST_FFT // shortest_fft).bit_length())]
-        self.resolutions = [(n, n // 4) for n in reversed(sizes)]
+        sizes = (*FFT_SIZES, 1024, LONGEST_FFT)
+        self.resolutions = [(n, n // 4) for n in sizes if n >= shortest_fft]
         filters = torch.from_numpy(mel_filters(sample_rate)).float()
         self.register_buffer("mel", filters)
         self.mel_weight = mel_weight
