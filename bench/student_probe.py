@@ -12,6 +12,9 @@ bench measures stored variants on whole sentences.
 ``--swap N`` tells magnitude errors from phase errors: the STFT (N points, hop
 N/4) of the student's magnitude with the teacher's phase, and of the
 teacher's magnitude with the student's phase, each scored by DNSMOS.
+``--train-pairs N`` also scores N of the training pairs (evenly spaced): a
+student that scores as far below the teacher there as on the held-out
+sentences is limited by its capacity or its loss, not by the data.
 ``--plot`` draws DNSMOS OVRL against steps, one line per loss (the shortest
 STFT and the critic's weight), with the teacher's score and the quality bar.
 """
@@ -34,7 +37,7 @@ from edgetts.eval.report import save_png
 from edgetts.optimize.calibration import load_calibration
 from edgetts.optimize.student import train_work_dir
 from edgetts.sysinfo import system_info
-from edgetts.train.student import TrainSettings, fit, load_voice_teacher
+from edgetts.train.student import Pair, TrainSettings, fit, load_voice_teacher
 from edgetts.voice import Voice
 
 QUALITY_BAR = 0.2  # DNSMOS OVRL a student may lose (issue 7)
@@ -45,6 +48,7 @@ def main() -> None:
     parser.add_argument("checkpoints", type=Path, nargs="+")
     parser.add_argument("--voice", default=None)
     parser.add_argument("--swap", type=int, default=0, help="STFT size of the swap (0: none)")
+    parser.add_argument("--train-pairs", type=int, default=0, help="training pairs to score too")
     parser.add_argument("--plot", type=Path, default=None, help="DNSMOS against steps (PNG)")
     args = parser.parse_args()
     curves: dict[str, list[tuple[int, float]]] = {}
@@ -55,6 +59,7 @@ def main() -> None:
     swaps = ["OVRL student mag + teacher phase", "OVRL teacher mag + student phase"]
     columns = ["checkpoint", "step", "critic weight", "DNSMOS OVRL (teacher)", "SIG (teacher)"]
     columns += ["MCD dB", *swaps[: 2 * bool(args.swap)]]
+    columns += ["OVRL on training pairs (teacher)"][: bool(args.train_pairs)]
     print("| " + " | ".join(columns) + " |")
     print("|---" * len(columns) + "|")
     for path in args.checkpoints:
@@ -71,10 +76,7 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as work:
             shutil.copyfile(path, Path(work) / "student.pt")
             student, _ = fit(teacher, Path(work), settings, resume=True)  # no step runs
-        with torch.no_grad():
-            outs = [
-                student(torch.from_numpy(z)[None]).reshape(-1).numpy() for z, _ in teacher.held_out
-            ]
+        outs = _decode(student, teacher.held_out)
         refs = [w for _, w in teacher.held_out]
         scores = [judge.score(o, rate) for o in outs]
         ref = [judge.score(w, rate) for w in refs]
@@ -91,9 +93,20 @@ def main() -> None:
             for magnitude, phase in ((outs, refs), (refs, outs)):
                 mixed = [_swapped(m, p, args.swap) for m, p in zip(magnitude, phase, strict=True)]
                 row += f" {np.mean([judge.score(x, rate).ovrl for x in mixed]):.2f} |"
+        if args.train_pairs:
+            every = max(1, len(teacher.pairs) // args.train_pairs)
+            pairs = teacher.pairs[::every][: args.train_pairs]
+            own = np.mean([judge.score(o, rate).ovrl for o in _decode(student, pairs)])
+            target = np.mean([judge.score(w, rate).ovrl for _, w in pairs])
+            row += f" {own:.2f} ({target:.2f}) |"
         print(row)
     if args.plot:
         _plot(args.plot, curves, teacher_ovrl)
+
+
+def _decode(student: torch.nn.Module, pairs: list[Pair]) -> list[np.ndarray]:
+    with torch.no_grad():
+        return [student(torch.from_numpy(z)[None]).reshape(-1).numpy() for z, _ in pairs]
 
 
 def _plot(target: Path, curves: dict[str, list[tuple[int, float]]], teacher: float) -> None:
