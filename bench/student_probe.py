@@ -51,6 +51,8 @@ def main() -> None:
     parser.add_argument("--train-pairs", type=int, default=0, help="training pairs to score too")
     parser.add_argument("--plot", type=Path, default=None, help="DNSMOS against steps (PNG)")
     args = parser.parse_args()
+    if args.train_pairs < 0:
+        parser.error(f"--train-pairs must be >= 0, got {args.train_pairs}")
     curves: dict[str, list[tuple[int, float]]] = {}
     teacher_ovrl = 0.0
     voice, judge = Voice.load(args.voice), DnsmosJudge()
