@@ -45,14 +45,19 @@ def tiny_multispeaker_voice(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def joe_ort() -> EdgeTTS:
-    return EdgeTTS(backend="onnxruntime", threads=2)
+    return EdgeTTS(backend="onnxruntime", threads=2, variant="fp32")
 
 
 @pytest.fixture(scope="session")
 def joe_openvino(tmp_path_factory: pytest.TempPathFactory) -> EdgeTTS:
     if "openvino" not in available_backends():
         pytest.skip("openvino is not installed (pip install 'edgetts[openvino]')")
-    return EdgeTTS(backend="openvino", threads=2, cache_dir=tmp_path_factory.mktemp("ov_cache"))
+    return EdgeTTS(
+        backend="openvino",
+        threads=2,
+        cache_dir=tmp_path_factory.mktemp("ov_cache"),
+        variant="fp32",
+    )
 
 
 @pytest.fixture(scope="module")

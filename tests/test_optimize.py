@@ -198,7 +198,7 @@ def test_a_corrupt_manifest_is_reported(weights_variant) -> None:  # type: ignor
     broken = weights_variant.folder.with_name("broken")
     shutil.copytree(weights_variant.folder, broken)
     (broken / MANIFEST).write_text("{", encoding="utf-8")
-    with pytest.raises(VariantError, match="unreadable manifest"):
+    with pytest.raises(VariantError, match="unusable manifest"):
         EdgeTTS(variant="broken")
     assert "broken" not in stored_variants(voice)
     shutil.rmtree(broken)

@@ -21,6 +21,8 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
+from .hardware import graph_precisions
+from .split import GRAPHS
 from .variants import stored_variants
 from .voice import Voice
 
@@ -94,11 +96,17 @@ def _edgetts_engine(
     threads: int | None,
     device: str,
     chunk_ms: float | None,
+    precision: str = "auto",
 ) -> Engine:
     from .tts import EdgeTTS
 
     tts = EdgeTTS(
-        voice.model_path, backend=backend, threads=threads, device=device, variant=variant
+        voice.model_path,
+        backend=backend,
+        threads=threads,
+        device=device,
+        variant=variant,
+        precision=precision,
     )
 
     def stream(text: str) -> Iterator[NDArray[np.float32]]:
@@ -107,8 +115,9 @@ def _edgetts_engine(
     def deterministic(text: str) -> NDArray[np.float32]:
         return tts.speak(text, noise_scale=0.0, noise_w=0.0).samples
 
+    bf16 = "+bf16" if "bf16" in tts.precisions.values() else ""
     return Engine(
-        f"{variant}/{backend}",
+        f"{variant}/{backend}{bf16}",
         variant,
         backend,
         tts.sample_rate,
@@ -147,29 +156,40 @@ def load_engines(
     device: str = "cpu",
     chunk_ms: float | None = None,
     include_peer: bool = True,
+    precisions: Sequence[str] = ("auto",),
 ) -> list[Engine]:
-    """piper-tts (when installed) first, then every variant on every backend it runs on."""
+    """piper-tts (when installed) first, then every variant on every backend it runs on,
+    in each of ``precisions`` that gives the graphs other precisions (see
+    :mod:`edgetts.hardware`)."""
     stored = stored_variants(voice)
     makers: list[Callable[[], Engine | None]] = []
     if include_peer:
         makers.append(functools.partial(_piper_engine, voice.model_path))
     for variant in variants:
         size = stored[variant].size_bytes if variant in stored else voice.model_path.stat().st_size
+        bf16 = stored[variant].bf16_graphs if variant in stored else ()
         for backend in backends:
             if variant in stored and not stored[variant].runs_on(backend):
                 continue
-            makers.append(
-                functools.partial(
-                    _edgetts_engine,
-                    voice,
-                    variant,
-                    size,
-                    backend,
-                    threads=threads,
-                    device=device,
-                    chunk_ms=chunk_ms,
+            seen: list[dict[str, str]] = []
+            for precision in precisions:
+                chosen = graph_precisions(backend, precision, bf16, GRAPHS)
+                if chosen in seen:
+                    continue
+                seen.append(chosen)
+                makers.append(
+                    functools.partial(
+                        _edgetts_engine,
+                        voice,
+                        variant,
+                        size,
+                        backend,
+                        threads=threads,
+                        device=device,
+                        chunk_ms=chunk_ms,
+                        precision=precision,
+                    )
                 )
-            )
     engines = []
     for make in makers:
         before, start = _rss_mb(), time.perf_counter()

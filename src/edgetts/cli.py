@@ -1,4 +1,5 @@
-"""Command line: ``edgetts speak | voices | variants | optimize | phonemize | backends | bench``."""
+"""Command line: ``edgetts speak | voices | variants | pack | optimize | phonemize | backends |
+bench``."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from numpy.typing import NDArray
 from .audio import to_int16
 from .backends import available_backends
 from .config import SUPPORTED_SAMPLE_RATES
-from .errors import EdgeTTSError
+from .errors import BackendUnavailableError, EdgeTTSError
 from .files import commit, discard, open_temp_beside, write_atomic
 from .phonemize import phonemize
 from .text import check_text
@@ -42,7 +43,13 @@ def _speak(args: argparse.Namespace) -> int:
         raise ValueError("give exactly one of -o/--output (WAV) and --raw (PCM, '-' for stdout)")
     _check_timestamps_path(args.timestamps)
     text = check_text(_read_text(args.text))
-    tts = EdgeTTS(args.voice, backend=args.backend, threads=args.threads, variant=args.variant)
+    tts = EdgeTTS(
+        args.voice,
+        backend=args.backend,
+        threads=args.threads,
+        variant=args.variant,
+        precision=args.precision,
+    )
     rate = args.sample_rate or tts.sample_rate
     chunks = tts.stream(
         text,
@@ -67,7 +74,8 @@ def _speak(args: argparse.Namespace) -> int:
         write_timestamps(args.timestamps, timeline.words, timeline.phonemes)
     target = args.output or ("standard output" if args.raw == "-" else args.raw)
     print(
-        f"wrote {seconds:.2f} s of audio to {target} ({tts.backend.name}, {rate} Hz"
+        f"wrote {seconds:.2f} s of audio to {target} "
+        f"({tts.variant} on {tts.backend.name}, {rate} Hz"
         f"{', signed 16-bit little-endian mono PCM' if args.raw else ''})",
         file=sys.stderr,
     )
@@ -150,22 +158,57 @@ def _phonemize(args: argparse.Namespace) -> int:
 
 
 def _variants(args: argparse.Namespace) -> int:
-    from .variants import REFERENCE_VARIANT, stored_variants
+    from .packs import read_pack, shipped_packs
+    from .variants import REFERENCE_VARIANT, corrupt_variants, stored_variants
 
     voice = Voice.load(args.voice)
-    stored = stored_variants(voice)
+    stored, corrupt, shipped = stored_variants(voice), corrupt_variants(voice), shipped_packs(voice)
     if args.json:
-        print(json.dumps({name: dict(v.manifest) for name, v in stored.items()}, indent=1))
+        listing = {
+            "built": {name: dict(v.manifest) for name, v in stored.items()},
+            "shipped": {name: str(path) for name, path in shipped.items()},
+            "corrupt": corrupt,
+        }
+        print(json.dumps(listing, indent=1))
         return 0
     reference_mb = voice.model_path.stat().st_size / 2**20
-    print(f"{REFERENCE_VARIANT}\tany\t{reference_mb:.1f} MB\t{voice.model_path}")
+    print(f"{REFERENCE_VARIANT}\tany\t{reference_mb:.1f} MB\tthe voice\t{voice.model_path}")
     for name, variant in stored.items():
-        line = f"{name}\t{variant.backend}\t{variant.size_bytes / 2**20:.1f} MB\t{variant.folder}"
+        state = "built" + (" (shipped)" if name in shipped else "")
+        line = f"{name}\t{variant.backend}\t{variant.size_bytes / 2**20:.1f} MB\t{state}"
         measured = variant.manifest.get("measured")
         if measured:
             ratio = measured["time_ratio_vs_fp32_onnxruntime_median"]
             line += f"\tMCD {measured['mcd_db_mean']:.2f} dB, time x{ratio:.2f} vs fp32 ORT"
         print(line)
+    for name, path in shipped.items():
+        if name not in stored:
+            index = read_pack(path)
+            backend = index["manifest"].get("backend", "any")
+            print(f"{name}\t{backend}\t-\tshipped, built on first use\t{path}")
+    for name, reason in corrupt.items():
+        print(f"{name}\t-\t-\tcorrupt: {reason}")
+    return 0
+
+
+def _pack_export(args: argparse.Namespace) -> int:
+    from .packs import export_pack
+
+    path = export_pack(args.voice, args.variant, args.output, default_for=tuple(args.default_for))
+    print(f"wrote pack of {args.variant!r} to {path} ({path.stat().st_size / 2**20:.2f} MB)")
+    return 0
+
+
+def _pack_import(args: argparse.Namespace) -> int:
+    from .packs import import_pack
+
+    variant = import_pack(
+        args.file,
+        args.voice,
+        replace=args.force,
+        progress=lambda message: print(message, file=sys.stderr),
+    )
+    print(f"imported variant {variant.name!r} of {variant.manifest['voice']} into {variant.folder}")
     return 0
 
 
@@ -235,6 +278,44 @@ def _optimize_student(args: argparse.Namespace) -> int:
     return _report_variant(variant)
 
 
+def _optimize_fast(args: argparse.Namespace) -> int:
+    from .eval import dev_sentences
+    from .optimize.compose import build_fast_variant
+
+    variant = build_fast_variant(
+        args.voice,
+        flow_width=args.flow_width,
+        flow_steps=args.flow_steps,
+        prior_layers=args.prior_layers,
+        prior_steps=args.prior_steps,
+        calibration=args.calibration,
+        eval_sentences=dev_sentences()[-args.eval :],
+        name=args.name,
+        replace=args.force,
+        check_sentences=dev_sentences()[: args.check],
+    )
+    return _report_variant(variant)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    try:
+        from .server import PoolSettings, ServerSettings, serve
+    except ImportError as exc:
+        raise BackendUnavailableError(
+            f"edgetts serve needs the server extra: pip install 'edgetts[server]' ({exc})"
+        ) from exc
+    pool = PoolSettings(
+        voices=args.voices or [None],
+        workers=args.workers,
+        queue=args.queue,
+        backend=args.backend,
+        variant=args.variant,
+    )
+    settings = ServerSettings(max_input=args.max_input, deadline_s=args.deadline)
+    serve(pool, settings, host=args.host, port=args.port, wyoming_port=args.wyoming_port)
+    return 0
+
+
 def _backends(_: argparse.Namespace) -> int:
     print("\n".join(available_backends()))
     return 0
@@ -262,6 +343,7 @@ def _bench(args: argparse.Namespace) -> int:
         judges=judges,
         threads=args.threads,
         include_peer=not args.no_peer,
+        precisions=args.precisions,
     )
     print(to_markdown(payload))
     for path in write_outputs(
@@ -359,6 +441,100 @@ def _add_optimize(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
             prior_layers=0,
             prior_steps=3000,
         )
+    _add_optimize_fast(methods)
+
+
+def _add_optimize_fast(methods: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from .optimize.compose import FAST_DEFAULTS
+
+    fast = methods.add_parser(
+        "fast",
+        help="polyphase decoder + narrow flow + shallow text encoder (needs edgetts[train])",
+    )
+    fast.add_argument("--voice", default=None)
+    fast.add_argument("--flow-width", type=float, default=FAST_DEFAULTS["flow_width"])
+    fast.add_argument("--flow-steps", type=int, default=FAST_DEFAULTS["flow_steps"])
+    fast.add_argument("--prior-layers", type=int, default=FAST_DEFAULTS["prior_layers"])
+    fast.add_argument("--prior-steps", type=int, default=FAST_DEFAULTS["prior_steps"])
+    fast.add_argument("--calibration", type=Path, default=None, help="training sentences")
+    fast.add_argument("--name", default="fast", help="variant name (fast)")
+    fast.add_argument("--force", action="store_true", help="replace a variant of that name")
+    fast.add_argument("--eval", type=int, default=4, help="held-out dev sentences (curve)")
+    fast.add_argument("--check", type=int, default=10, help="dev sentences to measure on")
+    fast.set_defaults(func=_optimize_fast)
+
+
+def _add_pack(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    pack = sub.add_parser("pack", help="move variants between machines as pack files")
+    pack_commands = pack.add_subparsers(dest="pack_command", required=True)
+    export = pack_commands.add_parser("export", help="write a stored variant to a pack file")
+    export.add_argument("variant")
+    export.add_argument("-o", "--output", type=Path, required=True, help="the pack file to write")
+    export.add_argument("--voice", default=None)
+    export.add_argument(
+        "--default-for",
+        nargs="*",
+        default=[],
+        choices=["onnxruntime", "openvino"],
+        help="backends on which the shipped pack is the voice's default",
+    )
+    export.set_defaults(func=_pack_export)
+    imp = pack_commands.add_parser("import", help="build a pack file into the model store")
+    imp.add_argument("file", type=Path)
+    imp.add_argument("--voice", default=None, help="default: the voice the pack names")
+    imp.add_argument("--force", action="store_true", help="replace a variant of that name")
+    imp.set_defaults(func=_pack_import)
+
+
+def _add_bench(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    bench = sub.add_parser("bench", help="size, speed and quality report vs piper-tts")
+    bench.add_argument(
+        "--sentences",
+        nargs="+",
+        default=["dev"],
+        help="sentence files, one sentence a line; 'dev' is the built-in list",
+    )
+    bench.add_argument("--voice", default=None)
+    bench.add_argument("--variants", nargs="+", default=None, help="default: the whole store")
+    bench.add_argument("--backends", nargs="+", default=None, help="default: all installed")
+    bench.add_argument(
+        "--judges", default="wer,dnsmos,fidelity", help="comma-separated; '' for none"
+    )
+    bench.add_argument("--threads", type=int, default=None)
+    bench.add_argument("--device", default="cpu", help="cpu, or cuda (onnxruntime-gpu)")
+    bench.add_argument(
+        "--chunk-ms", type=float, default=None, help="stream inside sentences (first audio)"
+    )
+    bench.add_argument("--no-peer", action="store_true", help="leave piper-tts out")
+    bench.add_argument(
+        "--precisions",
+        nargs="+",
+        default=["auto"],
+        choices=["auto", "fp32", "bf16"],
+        help="run each variant in these precisions where they differ (see edgetts.hardware)",
+    )
+    bench.add_argument("--json", type=Path, default=None)
+    bench.add_argument("--markdown", type=Path, default=None)
+    bench.add_argument("--plots", type=Path, default=None)
+    bench.set_defaults(func=_bench)
+
+
+def _add_serve(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from .server.pool import ServerSettings  # defaults: one source
+
+    defaults = ServerSettings()
+    serve = sub.add_parser("serve", help="the OpenAI speech API (and Wyoming) over HTTP")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8880)
+    serve.add_argument("--voices", nargs="+", default=None, help="default: the default voice")
+    serve.add_argument("--workers", type=int, default=1, help="engines per voice")
+    serve.add_argument("--queue", type=int, default=8, help="requests that may wait per voice")
+    serve.add_argument("--backend", default="auto")
+    serve.add_argument("--variant", default=None, help="default: each voice's default")
+    serve.add_argument("--max-input", type=int, default=defaults.max_input, help="characters")
+    serve.add_argument("--deadline", type=float, default=defaults.deadline_s, help="seconds")
+    serve.add_argument("--wyoming-port", type=int, default=None, help="also serve Wyoming")
+    serve.set_defaults(func=_serve)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -393,7 +569,18 @@ def _parser() -> argparse.ArgumentParser:
     speak.add_argument("--noise-w", type=float, default=None)
     speak.add_argument("--speaker", type=int, default=None)
     speak.add_argument("--threads", type=int, default=None)
-    speak.add_argument("--variant", default=None, help="a model-store variant (default fp32)")
+    speak.add_argument(
+        "--variant",
+        default=None,
+        help="a variant: 'fp32' (the voice's own graph), a stored or shipped one "
+        "(default: the voice's shipped fast variant where there is one; `edgetts variants`)",
+    )
+    speak.add_argument(
+        "--precision",
+        default="auto",
+        choices=["auto", "fp32", "bf16"],
+        help="auto: bf16 for the graphs a variant allows, on OpenVINO with AMX-BF16",
+    )
     speak.set_defaults(func=_speak)
 
     variants = sub.add_parser("variants", help="list a voice's variants in the model store")
@@ -403,6 +590,8 @@ def _parser() -> argparse.ArgumentParser:
 
     _add_optimize(sub)
 
+    _add_pack(sub)
+
     voices = sub.add_parser("voices", help="list installed voices")
     voices.set_defaults(func=_voices)
 
@@ -411,30 +600,8 @@ def _parser() -> argparse.ArgumentParser:
     phon.add_argument("--voice", default=None)
     phon.set_defaults(func=_phonemize)
 
-    bench = sub.add_parser("bench", help="size, speed and quality report vs piper-tts")
-    bench.add_argument(
-        "--sentences",
-        nargs="+",
-        default=["dev"],
-        help="sentence files, one sentence a line; 'dev' is the built-in list",
-    )
-    bench.add_argument("--voice", default=None)
-    bench.add_argument("--variants", nargs="+", default=None, help="default: the whole store")
-    bench.add_argument("--backends", nargs="+", default=None, help="default: all installed")
-    bench.add_argument(
-        "--judges", default="wer,dnsmos,fidelity", help="comma-separated; '' for none"
-    )
-    bench.add_argument("--threads", type=int, default=None)
-    bench.add_argument("--device", default="cpu", help="cpu, or cuda (onnxruntime-gpu)")
-    bench.add_argument(
-        "--chunk-ms", type=float, default=None, help="stream inside sentences (first audio)"
-    )
-    bench.add_argument("--no-peer", action="store_true", help="leave piper-tts out")
-    bench.add_argument("--json", type=Path, default=None)
-    bench.add_argument("--markdown", type=Path, default=None)
-    bench.add_argument("--plots", type=Path, default=None)
-    bench.set_defaults(func=_bench)
-
+    _add_bench(sub)
+    _add_serve(sub)
     backends = sub.add_parser("backends", help="list installed backends")
     backends.set_defaults(func=_backends)
     return parser

@@ -25,7 +25,9 @@ from pathlib import Path
 from .errors import ModelLoadError
 from .files import sha256_file, store_dir
 
-__all__ = ["SplitVoice", "cut_points", "split_voice"]
+__all__ = ["GRAPHS", "SplitVoice", "cut_points", "split_voice"]
+
+GRAPHS = ("prior", "flow", "decoder")  # in the order they run
 
 _FORMAT = 2  # bump when the cached layout changes
 

@@ -12,8 +12,8 @@ SNR or better over the long development sentences; see the tests).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +22,7 @@ from numpy.typing import NDArray
 
 from .backends import BackendOptions, Graph, load_graph
 from .backends._model import check_model_io, model_inputs
-from .split import SplitVoice, split_voice
+from .split import GRAPHS, SplitVoice, split_voice
 
 __all__ = ["Front", "StreamingModel", "bucket"]
 
@@ -58,11 +58,23 @@ class StreamingModel:
     graphs, which is how stored variants (split and quantised) are spoken.
     """
 
-    def __init__(self, split: SplitVoice, backend: str, options: BackendOptions) -> None:
+    def __init__(
+        self,
+        split: SplitVoice,
+        backend: str,
+        options: BackendOptions,
+        precisions: Mapping[str, str] | None = None,
+    ) -> None:
+        """``precisions``: graph name -> precision, where not ``options.precision``."""
         self.split = split
-        self.prior = load_graph(backend, split.prior, options)
-        self.flow = load_graph(backend, split.flow, options)
-        self.decoder: Graph = load_graph(backend, split.decoder, options)
+        self.precisions = {g: (precisions or {}).get(g, options.precision) for g in GRAPHS}
+
+        def load(graph: str, path: Path) -> Graph:
+            return load_graph(backend, path, replace(options, precision=self.precisions[graph]))
+
+        self.prior = load("prior", split.prior)
+        self.flow = load("flow", split.flow)
+        self.decoder = load("decoder", split.decoder)
         self.name = self.prior.backend
         self._takes_speaker = check_model_io(
             split.prior, self.prior.inputs, [*self.prior.outputs, "output"]

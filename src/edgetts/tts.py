@@ -18,12 +18,15 @@ from .audio import Audio
 from .backends import Backend, BackendOptions, load_backend, resolve_backend_name
 from .config import SynthesisConfig, check_number
 from .errors import ModelLoadError, VariantError
+from .hardware import graph_precisions
+from .packs import default_variant, shipped_variant
 from .phonemize import Sentence, phonemize
+from .split import GRAPHS
 from .ssml import Segment, is_ssml, parse_ssml
 from .streaming import Front, StreamingModel
 from .text import check_text
 from .timestamps import PhonemeTime, Timeline, WordTime, phoneme_times, word_times
-from .variants import REFERENCE_VARIANT, load_variant
+from .variants import REFERENCE_VARIANT
 from .voice import Voice
 
 __all__ = ["EdgeTTS"]
@@ -50,7 +53,13 @@ class EdgeTTS:
         cache_dir: str | os.PathLike[str] | None = None,
         normalize: bool | None = None,
         variant: str | None = None,
+        precision: str = "auto",
     ) -> None:
+        """``variant=None`` speaks with the voice's shipped default for the backend
+        (the fast variant, built into the model store on first use, see
+        :mod:`edgetts.packs`), or its own graph where none ships; ``"fp32"`` is
+        always the voice's own graph. ``precision`` (``"auto"``, ``"fp32"``,
+        ``"bf16"``) follows the rule in :mod:`edgetts.hardware`."""
         self.voice = Voice.load(voice)
         #: Expand numbers, money, dates and abbreviations (None: for English voices).
         self.normalize = normalize
@@ -59,20 +68,24 @@ class EdgeTTS:
         )
         self._options = options
         self._streaming: StreamingModel | None = None  # made on first use
+        resolved = resolve_backend_name(backend, device)
+        if variant is None:
+            variant = default_variant(self.voice, resolved)
+            _LOGGER.info("variant %s: the default of %s on %s", variant, self.voice.name, resolved)
         #: The model-store variant spoken (see :mod:`edgetts.variants`).
-        self.variant = REFERENCE_VARIANT if variant is None else variant
+        self.variant = variant
         if self.variant == REFERENCE_VARIANT:
-            self.backend: Backend = self._load_reference(backend, options)
+            graph_precisions(resolved, precision, (), GRAPHS)  # validates it
+            self.backend: Backend = self._load_reference(resolved, options)
         else:
-            self._streaming = self._load_variant(self.variant, backend, options)
+            self._streaming = self._load_variant(self.variant, backend, options, precision)
             self.backend = self._streaming
         self._streaming_lock = threading.Lock()
         self._lock = threading.Lock()
         _LOGGER.info("voice %s on backend %s", self.voice.name, self.backend.name)
 
-    def _load_reference(self, backend: str, options: BackendOptions) -> Backend:
+    def _load_reference(self, resolved: str, options: BackendOptions) -> Backend:
         """The voice's own model; on OpenVINO as split graphs, which take bucketed shapes."""
-        resolved = resolve_backend_name(backend, options.device)
         if resolved == "openvino":
             try:
                 self._streaming = StreamingModel.of_voice(
@@ -81,13 +94,15 @@ class EdgeTTS:
                 return self._streaming
             except ModelLoadError as exc:  # e.g. multi-speaker: the whole graph still runs
                 _LOGGER.info("running the whole graph: %s", exc)
-        return load_backend(resolved, self.voice.model_path, options)
+        return load_backend(resolved, self.voice.model_path, replace(options, spin=True))
 
     def _split_cache(self) -> Path | None:
         return self._options.cache_dir / "split" if self._options.cache_dir else None
 
-    def _load_variant(self, name: str, backend: str, options: BackendOptions) -> StreamingModel:
-        stored = load_variant(self.voice, name)
+    def _load_variant(
+        self, name: str, backend: str, options: BackendOptions, precision: str
+    ) -> StreamingModel:
+        stored = shipped_variant(self.voice, name)
         if backend == "auto" and stored.backend != "any":
             backend = stored.backend
         resolved = resolve_backend_name(backend, options.device)
@@ -96,7 +111,26 @@ class EdgeTTS:
                 f"variant {name!r} of {self.voice.name} was built for {stored.backend}, "
                 f"not {resolved}: use backend={stored.backend!r}"
             )
-        return StreamingModel(stored.split, resolved, options)
+        precisions = graph_precisions(resolved, precision, stored.bf16_graphs, GRAPHS)
+        if "bf16" in precisions.values():
+            _LOGGER.info("variant %s runs %s (AMX-BF16 CPU)", name, precisions)
+        return StreamingModel(stored.split, resolved, options, precisions)
+
+    @property
+    def precisions(self) -> dict[str, str]:
+        """The precision each graph runs in (``{"model": "fp32"}`` for the whole graph)."""
+        if isinstance(self.backend, StreamingModel):
+            return dict(self.backend.precisions)
+        return {"model": "fp32"}
+
+    @property
+    def streams_inside_sentences(self) -> bool:
+        """Whether ``stream(chunk_ms=...)`` works: the voice splits into its graphs."""
+        try:
+            self._split_model()
+        except ModelLoadError:
+            return False
+        return True
 
     @property
     def sample_rate(self) -> int:

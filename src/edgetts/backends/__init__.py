@@ -73,6 +73,9 @@ class BackendOptions:
     device: str = "cpu"
     precision: str = "fp32"
     cache_dir: Path | None = None
+    #: Let idle runtime threads spin before sleeping (ONNX Runtime): faster for one
+    #: graph run alone; off where graphs alternate (split models), see the adapter.
+    spin: bool = False
 
     def __post_init__(self) -> None:
         if self.threads is None:

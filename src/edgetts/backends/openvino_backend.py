@@ -20,7 +20,7 @@ from ..files import home_dir
 from . import BackendOptions
 from ._model import check_model_file
 
-_PRECISIONS = {"fp32": "f32"}
+_PRECISIONS = {"fp32": "f32", "bf16": "bf16"}  # bf16: see edgetts.hardware
 
 
 def default_cache_dir() -> Path:

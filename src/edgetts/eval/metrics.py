@@ -14,6 +14,7 @@ __all__ = [
     "aggregate_cer",
     "aggregate_wer",
     "bootstrap_difference",
+    "bootstrap_mean_difference",
     "edit_distance",
     "error_counts",
 ]
@@ -92,3 +93,19 @@ def bootstrap_difference(
     diffs = (v_edits[idx].sum(axis=1) - b_edits[idx].sum(axis=1)) / total
     low, high = np.percentile(diffs, [2.5, 97.5])
     return aggregate_wer(variant) - aggregate_wer(baseline), float(low), float(high)
+
+
+def bootstrap_mean_difference(
+    variant: Sequence[float], baseline: Sequence[float], *, resamples: int = 2000, seed: int = 0
+) -> tuple[float, float, float]:
+    """Mean of the paired differences ``variant - baseline`` (one score per sentence,
+    e.g. DNSMOS) and its 95% bootstrap interval."""
+    if len(variant) != len(baseline) or not variant:
+        raise ValueError(
+            f"need the same non-zero number of sentences, got {len(variant)} and {len(baseline)}"
+        )
+    diffs = np.asarray(variant, np.float64) - np.asarray(baseline, np.float64)
+    rng = np.random.default_rng(seed)
+    means = diffs[rng.integers(0, len(diffs), size=(resamples, len(diffs)))].mean(axis=1)
+    low, high = np.percentile(means, [2.5, 97.5])
+    return float(diffs.mean()), float(low), float(high)

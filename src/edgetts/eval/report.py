@@ -18,9 +18,12 @@ from typing import Any
 from ..backends import available_backends
 from ..benchmark import PEER, EngineRun, load_engines, peak_rss_mb, run_interleaved
 from ..files import write_atomic
+from ..hardware import reported_features
+from ..packs import shipped_packs, shipped_variant
 from ..sysinfo import system_info
 from ..variants import REFERENCE_VARIANT, stored_variants
 from ..voice import Voice
+from .metrics import bootstrap_mean_difference
 from .quality import JUDGES, judge_runs
 
 __all__ = ["run_bench", "save_png", "to_markdown", "write_outputs"]
@@ -62,16 +65,21 @@ def run_bench(
     device: str = "cpu",
     chunk_ms: float | None = None,
     include_peer: bool = True,
+    precisions: Sequence[str] = ("auto",),
 ) -> dict[str, Any]:
     """Run the benchmark and return the JSON payload."""
     if not sentences:
         raise ValueError("the sentence list is empty")
     loaded = Voice.load(voice)
-    stored = [REFERENCE_VARIANT, *stored_variants(loaded)]
+    shipped = [n for n in shipped_packs(loaded) if n not in stored_variants(loaded)]
+    stored = [REFERENCE_VARIANT, *stored_variants(loaded), *shipped]
     chosen = list(variants) if variants else stored
     missing = [v for v in chosen if v not in stored]
     if missing:
         raise ValueError(f"unknown variants {missing}; the model store has {stored}")
+    for name in chosen:  # shipped packs are built into the store on first use
+        if name != REFERENCE_VARIANT:
+            shipped_variant(loaded, name)
     backends = list(backends) if backends else available_backends()
     if not backends:
         raise ValueError("no backend to benchmark: none is installed or none was named")
@@ -83,6 +91,7 @@ def run_bench(
         device=device,
         chunk_ms=chunk_ms,
         include_peer=include_peer,
+        precisions=precisions,
     )
     steps = (
         len(engines)
@@ -115,9 +124,14 @@ def run_bench(
             "sentence_audio_s": run.audio_seconds,
             **quality[engine.name],
         }
+        ours, ref = record.get("sentence_dnsmos_ovrl"), quality[reference.engine.name]
+        if ours and len(ours) == len(ref.get("sentence_dnsmos_ovrl", [])):
+            diff, low, high = bootstrap_mean_difference(ours, ref["sentence_dnsmos_ovrl"])
+            record["dnsmos_vs_reference"] = {"difference": diff, "ci95": [low, high]}
         records.append(record)
     info = system_info()
     info.update(
+        cpu_features=reported_features(),
         chunk_ms=chunk_ms,
         device=device,
         threads=threads if threads is not None else "runtime default",
@@ -144,7 +158,8 @@ def to_markdown(payload: dict[str, Any]) -> str:
     info = payload["system"]
     lines = [
         f"Voice {payload['voice']}, {len(payload['sentences'])} sentences; reference "
-        f"{payload['reference']}. Machine: {info['cpu']} ({info['usable_cores']} usable cores), "
+        f"{payload['reference']}. Machine: {info['cpu']} ({info['usable_cores']} usable cores; "
+        f"{' '.join(info.get('cpu_features', []))}), "
         f"GPU: {info['gpu'] or 'none'}, device: {info['device']}, threads: {info['threads']}, "
         f"in-sentence streaming: "
         f"{'chunk_ms=' + format(info['chunk_ms'], 'g') if info.get('chunk_ms') else 'off'}.",
@@ -203,7 +218,7 @@ def _versus_reference(payload: dict[str, Any]) -> list[str]:
     lines = [
         f"Against {payload['reference']} (time: median of per-sentence ratios, <1 is faster):",
         "",
-        "| engine | size | time | ΔWER points | ΔDNSMOS OVRL | MCD dB | dur ratio |",
+        "| engine | size | time | ΔWER points | ΔDNSMOS OVRL [95% CI] | MCD dB | dur ratio |",
         "|" + "---|" * 7,
     ]
     ref_ovrl = ref.get("dnsmos", {}).get("ovrl")
@@ -212,12 +227,16 @@ def _versus_reference(payload: dict[str, Any]) -> list[str]:
         time_ratio = statistics.median(a / b for a, b in pairs)
         ovrl = r.get("dnsmos", {}).get("ovrl")
         delta_ovrl = ovrl - ref_ovrl if ovrl is not None and ref_ovrl is not None else None
+        dns_ci = r.get("dnsmos_vs_reference", {}).get("ci95")
+        shown_ovrl = _fmt(delta_ovrl, "+.2f") + (
+            f" [{dns_ci[0]:+.2f}, {dns_ci[1]:+.2f}]" if dns_ci and r is not ref else ""
+        )
         delta_wer = r.get("wer_vs_reference", {}).get("difference")
         fid = r.get("fidelity", {})
         lines.append(
             f"| {r['engine']} | {r['model_mb'] / ref['model_mb']:.0%} | {time_ratio:.2f} | "
             f"{_fmt(100 * delta_wer if delta_wer is not None else None, '+.1f')} | "
-            f"{_fmt(delta_ovrl, '+.2f')} | {_fmt(fid.get('mcd_db'), '.2f')} | "
+            f"{shown_ovrl} | {_fmt(fid.get('mcd_db'), '.2f')} | "
             f"{_fmt(fid.get('duration_ratio'), '.3f')} |"
         )
     return lines

@@ -42,7 +42,9 @@ __all__ = [
     "DEFAULT_WIDTHS",
     "METHODS",
     "build_student_variant",
+    "cheaper_prior",
     "default_name",
+    "narrow_flow",
     "train_work_dir",
 ]
 
@@ -153,7 +155,7 @@ def build_student_variant(
     split = split_voice(loaded.model_path)
     flow = None
     if flow_width != 1:
-        flow = _narrow_flow(
+        flow = narrow_flow(
             loaded,
             texts.texts,
             eval_sentences,
@@ -164,7 +166,7 @@ def build_student_variant(
         )
     prior = None
     if prior_layers:
-        prior = _cheaper_prior(
+        prior = cheaper_prior(
             loaded,
             texts.texts,
             eval_sentences,
@@ -231,7 +233,7 @@ def build_student_variant(
     )
 
 
-def _narrow_flow(
+def narrow_flow(
     voice: Voice,
     texts: Sequence[str],
     eval_sentences: Sequence[str],
@@ -259,7 +261,7 @@ def _narrow_flow(
     return flow, record
 
 
-def _cheaper_prior(
+def cheaper_prior(
     voice: Voice,
     texts: Sequence[str],
     eval_sentences: Sequence[str],

@@ -1,0 +1,65 @@
+"""Load on `edgetts serve` over loopback: time to first byte and total latency
+with 1, 2 and 4 concurrent clients, and how many requests were turned away (429).
+
+    edgetts serve --workers 1 --queue 2 &      # in another shell
+    python bench/serve_load.py [--url http://127.0.0.1:8880] [--requests 12]
+
+Requests are bounded in number and time; the sentences are the development set's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import time
+
+import httpx
+
+from edgetts.eval import dev_sentences
+from edgetts.sysinfo import cpu_model
+
+
+async def _one(client: httpx.AsyncClient, url: str, text: str) -> tuple[int, float, float]:
+    start = time.perf_counter()
+    first = None
+    body = {"model": "tts-1", "input": text, "response_format": "mp3"}
+    async with client.stream("POST", f"{url}/v1/audio/speech", json=body) as response:
+        async for _ in response.aiter_bytes():
+            first = first or time.perf_counter() - start
+    return response.status_code, first or 0.0, time.perf_counter() - start
+
+
+async def _level(url: str, clients: int, requests: int, texts: list[str]) -> str:
+    async with httpx.AsyncClient(timeout=60) as client:
+        queue = list(range(requests))
+        results: list[tuple[int, float, float]] = []
+
+        async def worker() -> None:
+            while queue:
+                i = queue.pop()
+                results.append(await _one(client, url, texts[i % len(texts)]))
+
+        await asyncio.gather(*(worker() for _ in range(clients)))
+    ok = [r for r in results if r[0] == 200]
+    busy = sum(r[0] == 429 for r in results)
+    first = 1000 * statistics.median(r[1] for r in ok) if ok else float("nan")
+    total = 1000 * statistics.median(r[2] for r in ok) if ok else float("nan")
+    return f"| {clients} | {len(ok)} | {busy} | {first:.0f} | {total:.0f} |"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--url", default="http://127.0.0.1:8880")
+    parser.add_argument("--requests", type=int, default=12)
+    args = parser.parse_args()
+    texts = dev_sentences()[:12]
+    print(f"CPU: {cpu_model()}; {args.requests} requests per level, mp3, loopback\n")
+    print("| clients | 200 | 429 | first byte ms (median) | total ms (median) |")
+    print("|---|---|---|---|---|")
+    for clients in (1, 2, 4):
+        print(asyncio.run(_level(args.url, clients, args.requests, texts)))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,133 @@
+"""``edgetts optimize fast``: the parts that measured no quality cost, together.
+
+- the voice's own decoder, its upsamplers rewritten as polyphase convolutions
+  (:mod:`edgetts.polyphase`: the same function, no training); on OpenVINO with
+  a CPU that has bf16 matrix units it may run in bf16 (see
+  :mod:`edgetts.hardware`);
+- the flow narrowed to ``flow_width`` of its hidden channels and distilled on
+  the voice's latents (:mod:`edgetts.train.flow`);
+- a text encoder of ``prior_layers`` layers distilled on the voice's hidden
+  states (:mod:`edgetts.train.prior`), with int8 weights and float compute;
+  the duration predictor keeps its float weights.
+
+Training the two small graphs takes a few minutes on a CPU and needs the
+``train`` extra; the result is a variant like any other, which
+``edgetts pack export`` turns into a pack that needs neither.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from ..backends import available_backends
+from ..polyphase import rewrite_file
+from ..split import split_voice
+from ..variants import Variant
+from ..voice import Voice
+from .calibration import load_calibration
+from .ptq import DURATION_PATH
+from .store import check_new_variant, store_variant
+from .weights import compress_weights
+
+__all__ = ["FAST_DEFAULTS", "build_fast_variant"]
+
+#: The one source of the fast variant's settings (the CLI reads them from here).
+FAST_DEFAULTS: dict[str, Any] = {
+    "flow_width": 0.25,
+    "flow_steps": 3000,
+    "prior_layers": 3,
+    "prior_steps": 3000,
+    "draws": 3,
+    "seed": 0,
+}
+#: Graphs whose bf16 run measured no quality cost (bench/results): the decoder.
+BF16_GRAPHS = ("decoder",)
+
+
+def build_fast_variant(
+    voice: str | os.PathLike[str] | Voice | None = None,
+    *,
+    flow_width: float = FAST_DEFAULTS["flow_width"],
+    flow_steps: int = FAST_DEFAULTS["flow_steps"],
+    prior_layers: int = FAST_DEFAULTS["prior_layers"],
+    prior_steps: int = FAST_DEFAULTS["prior_steps"],
+    calibration: str | os.PathLike[str] | None = None,
+    eval_sentences: Sequence[str] = (),
+    name: str = "fast",
+    replace: bool = False,
+    check_sentences: Sequence[str] = (),
+) -> Variant:
+    """Train the narrow flow and the shallow encoder, and store the composed variant."""
+    from ..train.flow import check_flow_settings, export_flow
+    from ..train.prior import check_prior_settings, encoder_layers, export_prior
+    from .student import cheaper_prior, narrow_flow
+
+    check_flow_settings(flow_width, flow_steps)
+    loaded = voice if isinstance(voice, Voice) else Voice.load(voice)
+    check_prior_settings(prior_layers, encoder_layers(loaded.model_path), prior_steps)
+    if not eval_sentences:
+        raise ValueError("eval_sentences is empty: give held-out sentences for the curves")
+    check_new_variant(loaded, name, replace)
+    texts = load_calibration(calibration)
+    seed = int(FAST_DEFAULTS["seed"])
+    flow, flow_record = narrow_flow(
+        loaded,
+        texts.texts,
+        eval_sentences,
+        width=flow_width,
+        steps=flow_steps,
+        draws=int(FAST_DEFAULTS["draws"]),
+        seed=seed,
+    )
+    encoder, prior_record = cheaper_prior(
+        loaded, texts.texts, eval_sentences, layers=prior_layers, steps=prior_steps, seed=seed
+    )
+    split = split_voice(loaded.model_path)
+
+    def build(folder: Path) -> dict[str, str]:
+        with tempfile.TemporaryDirectory(dir=folder.parent) as tmp:
+            float_prior = Path(tmp) / "prior.onnx"
+            export_prior(encoder, split.prior, float_prior)
+            compress_weights(float_prior, folder / "prior.onnx", keep=DURATION_PATH)
+        export_flow(flow, split.flow, folder / "flow.onnx")
+        rewrite_file(split.decoder, folder / "decoder.onnx")
+        return {"prior": "prior.onnx", "flow": "flow.onnx", "decoder": "decoder.onnx"}
+
+    description = {
+        "method": "fast",
+        "preset": "fast",
+        "description": (
+            f"voice decoder with polyphase upsamplers, flow at {flow_width} width, "
+            f"{prior_layers}-layer text encoder with int8 weights"
+        ),
+        "backend": "any",
+        "toolkit": "edgetts+torch",
+        "bf16_graphs": list(BF16_GRAPHS),
+        "settings": {
+            "flow_width": flow_width,
+            "flow_steps": flow_steps,
+            "prior_layers": prior_layers,
+            "prior_steps": prior_steps,
+            "float_scopes": list(DURATION_PATH),
+        },
+        "calibration": {
+            "source": texts.source,
+            "sha256": texts.sha256,
+            "sentences": len(texts.texts),
+        },
+        "training": {"flow": flow_record, "prior": prior_record},
+    }
+    return store_variant(
+        loaded,
+        name,
+        split,
+        build,
+        description,
+        replace=replace,
+        check_backend="openvino" if "openvino" in available_backends() else "onnxruntime",
+        check_sentences=check_sentences,
+    )

@@ -1,0 +1,58 @@
+"""``edgetts serve``: the OpenAI speech API and the Wyoming protocol over an engine pool.
+
+Needs the ``server`` extra (FastAPI, uvicorn, PyAV, prometheus-client, wyoming).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .pool import EnginePool, PoolSettings, ServerSettings
+
+__all__ = ["EnginePool", "PoolSettings", "ServerSettings", "create_app", "serve"]
+
+
+def create_app(pool: EnginePool, settings: ServerSettings | None = None) -> Any:
+    """The FastAPI application serving ``pool`` (see :mod:`edgetts.server.app`)."""
+    from .app import create_app as make
+
+    return make(pool, settings)
+
+
+def serve(
+    pool_settings: PoolSettings,
+    settings: ServerSettings,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8880,
+    wyoming_port: int | None = None,
+) -> None:
+    """Run the HTTP API (and Wyoming on ``wyoming_port``) until SIGINT/SIGTERM, then
+    stop accepting and let in-flight requests finish (up to their deadline)."""
+    import asyncio
+
+    import uvicorn
+
+    pool = EnginePool(pool_settings)
+    config = uvicorn.Config(
+        create_app(pool, settings),
+        host=host,
+        port=port,
+        timeout_graceful_shutdown=int(settings.deadline_s),
+        log_level="info",
+    )
+    server = uvicorn.Server(config)
+
+    async def main() -> None:
+        if wyoming_port is None:
+            await server.serve()
+            return
+        from .wyoming import run_wyoming
+
+        wyoming = asyncio.create_task(run_wyoming(pool, settings, f"tcp://{host}:{wyoming_port}"))
+        try:
+            await server.serve()
+        finally:
+            wyoming.cancel()
+
+    asyncio.run(main())
