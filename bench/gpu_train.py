@@ -1,8 +1,8 @@
-"""Train students on a rented GPU that the voice cannot travel to.
+"""Train students on another machine (a GPU) without the voice or the teacher pairs.
 
-The ``device`` machine takes 64 MiB per call, and the voice alone is 63 MB, so
-the teacher travels packed (its decoder and float16 latents, ~40 MB) and the
-trained checkpoints come back without optimizer state::
+The teacher travels packed (its decoder and float16 latents, ~40 MB, smaller
+than the 63 MB voice) and the trained checkpoints come back without optimizer
+state::
 
     # here: pack the teacher of the default voice (the calibration sentences)
     python bench/gpu_train.py pack .gpu/teacher.pt --draws 8

@@ -29,7 +29,7 @@ def fingerprint(samples: np.ndarray) -> dict[str, object]:
     """Length and a coarse log spectrum: how a voice sounds, not its exact floats."""
     frames = samples[: len(samples) // FRAME * FRAME].reshape(-1, FRAME)
     power = np.abs(np.fft.rfft(frames * np.hanning(FRAME), axis=1)) ** 2
-    edges = np.geomspace(2, power.shape[1], BANDS + 1).astype(int)
+    edges = np.geomspace(8, power.shape[1], BANDS + 1).astype(int)  # 8 bins and up: distinct
     bands = [10 * np.log10(power[:, a:b].mean() + 1e-12) for a, b in itertools.pairwise(edges)]
     return {"samples": len(samples), "bands_db": [round(float(b), 2) for b in bands]}
 

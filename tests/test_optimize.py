@@ -225,7 +225,9 @@ def test_cli_builds_lists_and_speaks_a_variant(
     capsys: pytest.CaptureFixture[str],  # type: ignore[no-untyped-def]
 ) -> None:
     assert main(["optimize", "ptq", "--preset", "weights", "--name", "w2", "--check", "0"]) == 0
-    manifest = json.loads(capsys.readouterr().out)
+    assert capsys.readouterr().out.startswith("wrote variant 'w2' (17.")  # one line, its size
+    assert main(["variants", "--json"]) == 0
+    manifest = json.loads(capsys.readouterr().out)["built"]["w2"]
     assert manifest["variant"] == "w2" and manifest["preset"] == "weights"
     assert main(["variants"]) == 0
     listed = [line.split("\t")[0] for line in capsys.readouterr().out.splitlines()]

@@ -525,7 +525,9 @@ def test_cli_distills_a_student_with_an_istft_head(
     common = ["--steps", "1", "--calibration", str(calibration), "--eval", "1", "--check", "0"]
     headed = ["--istft-stages", "1", "--shortest-fft", "64", "--name", "s"]
     assert main(["optimize", "distill", *common, *headed]) == 0
-    manifest = json.loads(capsys.readouterr().out)
+    assert capsys.readouterr().out.startswith("wrote variant 's' (")
+    assert main(["variants", "--json"]) == 0
+    manifest = json.loads(capsys.readouterr().out)["built"]["s"]
     assert manifest["variant"] == "s" and manifest["settings"]["istft_stages"] == 1
     assert manifest["settings"]["shortest_fft"] == 64
     bad = ["optimize", "distill", *common, "--istft-stages", "3", "--name", "t"]

@@ -116,9 +116,9 @@ def test_control_characters_and_emoji_never_crash(tiny: EdgeTTS) -> None:
     assert tiny.speak("😀").duration > 0  # read by name
 
 
-def test_punctuation_only_text_gives_empty_audio(tiny: EdgeTTS) -> None:
-    audio = tiny.speak("...")
-    assert audio.samples.shape == (0,)
+def test_punctuation_only_text_is_refused_not_silent(tiny: EdgeTTS) -> None:
+    with pytest.raises(ValueError, match=r"nothing to speak in '\.\.\.'"):
+        tiny.speak("...")
 
 
 def test_unknown_phonemes_are_logged_not_fatal(
@@ -154,3 +154,11 @@ def test_real_voice_speaks(fixture: str, request: pytest.FixtureRequest) -> None
     frames = audio.samples[: len(audio.samples) // 256 * 256].reshape(-1, 256)
     energy = np.sqrt((frames**2).mean(axis=1))
     assert energy.max() > 0.1 and np.percentile(energy, 10) < 0.02
+
+
+@pytest.mark.parametrize("text", ["\x00" * 10, "\u200b\u200b\u200b", "\x07\x1b"])
+def test_input_with_nothing_to_speak_is_a_value_error(tiny: EdgeTTS, text: str) -> None:
+    with pytest.raises(ValueError, match=r"nothing to speak in .*: it has no speakable characters"):
+        tiny.speak(text)
+    with pytest.raises(ValueError, match="nothing to speak"):
+        list(tiny.stream(text))

@@ -188,6 +188,12 @@ def _variants(args: argparse.Namespace) -> int:
             print(f"{name}\t{backend}\t-\tshipped, built on first use\t{path}")
     for name, reason in corrupt.items():
         print(f"{name}\t-\t-\tcorrupt: {reason}")
+    print(
+        "buildable: `edgetts optimize ptq --preset weights|int8|int8-full` (seconds), "
+        "`edgetts optimize fast|qat|prune|distill` (minutes to hours, the train extra), "
+        "`edgetts pack import FILE`",
+        file=sys.stderr,
+    )
     return 0
 
 
@@ -213,8 +219,18 @@ def _pack_import(args: argparse.Namespace) -> int:
 
 
 def _report_variant(variant: Variant) -> int:
-    print(json.dumps(dict(variant.manifest), indent=1))
-    print(f"wrote variant {variant.name!r} to {variant.folder}", file=sys.stderr)
+    """One line for the variant just built (``edgetts variants --json`` has the manifest)."""
+    measured = variant.manifest.get("measured") or {}
+    figures = (
+        f", MCD {measured['mcd_db_mean']:.2f} dB, time x"
+        f"{measured['time_ratio_vs_fp32_onnxruntime_median']:.2f} vs fp32 ONNX Runtime"
+        if measured
+        else ""
+    )
+    print(
+        f"wrote variant {variant.name!r} ({variant.size_bytes / 2**20:.1f} MB{figures}) "
+        f"to {variant.folder}"
+    )
     return 0
 
 
@@ -449,7 +465,7 @@ def _add_optimize_fast(methods: argparse._SubParsersAction[argparse.ArgumentPars
 
     fast = methods.add_parser(
         "fast",
-        help="polyphase decoder + narrow flow + shallow text encoder (needs edgetts[train])",
+        help="polyphase decoder + narrow flow + int8-weight encoder (needs edgetts[train])",
     )
     fast.add_argument("--voice", default=None)
     fast.add_argument("--flow-width", type=float, default=FAST_DEFAULTS["flow_width"])
@@ -498,7 +514,10 @@ def _add_bench(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     bench.add_argument("--variants", nargs="+", default=None, help="default: the whole store")
     bench.add_argument("--backends", nargs="+", default=None, help="default: all installed")
     bench.add_argument(
-        "--judges", default="wer,dnsmos,fidelity", help="comma-separated; '' for none"
+        "--judges",
+        default="wer,dnsmos,fidelity",
+        help="comma-separated from wer (whisper tiny.en), dnsmos (MOS predictor), fidelity "
+        "(MCD/LSD/durations against the reference, noise 0); '' for none",
     )
     bench.add_argument("--threads", type=int, default=None)
     bench.add_argument("--device", default="cpu", help="cpu, or cuda (onnxruntime-gpu)")
@@ -612,7 +631,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING)
     try:
         result: int = args.func(args)
-    except (EdgeTTSError, ValueError, TypeError, OSError) as exc:
+    except (EdgeTTSError, ValueError, OSError) as exc:  # a TypeError is a bug: traceback
         print(f"edgetts: error: {exc}", file=sys.stderr)
         return 2
     return result

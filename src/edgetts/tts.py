@@ -304,8 +304,10 @@ class EdgeTTS:
         fast_start: bool,
     ) -> Iterator[Audio]:
         rate = config.sample_rate or self.sample_rate
+        spoken = False
         for segment in segments:
             if segment.kind == "break":
+                spoken = True  # silence asked for is an answer
                 yield Audio(_audio.silence(segment.seconds, rate), rate)
                 continue
             segment_config = _at_rate(config, segment.rate)
@@ -317,10 +319,14 @@ class EdgeTTS:
             if fast_start:
                 sentences = (part for whole in sentences for part in whole.split_first_clause())
             for sentence in sentences:
+                spoken = True
                 if chunk_ms is None:
                     yield self.synthesize_sentence(sentence, segment_config, timestamps=timestamps)
                 else:
                     yield from self._stream_sentence(sentence, segment_config, chunk_ms)
+        if not spoken:  # e.g. only control characters or zero-width spaces
+            text = "".join(s.text for s in segments)
+            raise ValueError(f"nothing to speak in {text[:40]!r}: it has no speakable characters")
 
     def speak(
         self,

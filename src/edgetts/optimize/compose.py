@@ -6,9 +6,10 @@
   :mod:`edgetts.hardware`);
 - the flow narrowed to ``flow_width`` of its hidden channels and distilled on
   the voice's latents (:mod:`edgetts.train.flow`);
-- a text encoder of ``prior_layers`` layers distilled on the voice's hidden
-  states (:mod:`edgetts.train.prior`), with int8 weights and float compute;
-  the duration predictor keeps its float weights.
+- the voice's text encoder with int8 weights and float compute, or with
+  ``prior_layers`` > 0 one of that many layers distilled on the voice's hidden
+  states (:mod:`edgetts.train.prior`); the duration predictor keeps its
+  float weights.
 
 Training the two small graphs takes a few minutes on a CPU and needs the
 ``train`` extra; the result is a variant like any other, which
@@ -39,7 +40,7 @@ __all__ = ["FAST_DEFAULTS", "build_fast_variant"]
 FAST_DEFAULTS: dict[str, Any] = {
     "flow_width": 0.25,
     "flow_steps": 3000,
-    "prior_layers": 3,
+    "prior_layers": 0,  # 3 is faster, but moves durations: MCD above the bar (docs/variants.md)
     "prior_steps": 3000,
     "draws": 3,
     "seed": 0,
@@ -61,14 +62,15 @@ def build_fast_variant(
     replace: bool = False,
     check_sentences: Sequence[str] = (),
 ) -> Variant:
-    """Train the narrow flow and the shallow encoder, and store the composed variant."""
+    """Train the narrow flow (and a shallow encoder), and store the composed variant."""
     from ..train.flow import check_flow_settings, export_flow
     from ..train.prior import check_prior_settings, encoder_layers, export_prior
     from .student import cheaper_prior, narrow_flow
 
     check_flow_settings(flow_width, flow_steps)
     loaded = voice if isinstance(voice, Voice) else Voice.load(voice)
-    check_prior_settings(prior_layers, encoder_layers(loaded.model_path), prior_steps)
+    if prior_layers:  # 0: the voice's own encoder, int8 weights only (nothing to train)
+        check_prior_settings(prior_layers, encoder_layers(loaded.model_path), prior_steps)
     if not eval_sentences:
         raise ValueError("eval_sentences is empty: give held-out sentences for the curves")
     check_new_variant(loaded, name, replace)
@@ -83,15 +85,21 @@ def build_fast_variant(
         draws=int(FAST_DEFAULTS["draws"]),
         seed=seed,
     )
-    encoder, prior_record = cheaper_prior(
-        loaded, texts.texts, eval_sentences, layers=prior_layers, steps=prior_steps, seed=seed
+    encoder, prior_record = (
+        cheaper_prior(
+            loaded, texts.texts, eval_sentences, layers=prior_layers, steps=prior_steps, seed=seed
+        )
+        if prior_layers
+        else (None, None)
     )
     split = split_voice(loaded.model_path)
 
     def build(folder: Path) -> dict[str, str]:
         with tempfile.TemporaryDirectory(dir=folder.parent) as tmp:
-            float_prior = Path(tmp) / "prior.onnx"
-            export_prior(encoder, split.prior, float_prior)
+            float_prior = split.prior
+            if encoder is not None:
+                float_prior = Path(tmp) / "prior.onnx"
+                export_prior(encoder, split.prior, float_prior)
             compress_weights(float_prior, folder / "prior.onnx", keep=DURATION_PATH)
         export_flow(flow, split.flow, folder / "flow.onnx")
         rewrite_file(split.decoder, folder / "decoder.onnx")
@@ -102,7 +110,8 @@ def build_fast_variant(
         "preset": "fast",
         "description": (
             f"voice decoder with polyphase upsamplers, flow at {flow_width} width, "
-            f"{prior_layers}-layer text encoder with int8 weights"
+            + (f"{prior_layers}-layer" if prior_layers else "the voice's")
+            + " text encoder with int8 weights"
         ),
         "backend": "any",
         "toolkit": "edgetts+torch",
