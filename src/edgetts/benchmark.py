@@ -97,6 +97,7 @@ def _edgetts_engine(
     device: str,
     chunk_ms: float | None,
     precision: str = "auto",
+    noise: bool = True,
 ) -> Engine:
     from .tts import EdgeTTS
 
@@ -110,7 +111,9 @@ def _edgetts_engine(
     )
 
     def stream(text: str) -> Iterator[NDArray[np.float32]]:
-        return (chunk.samples for chunk in tts.stream(text, chunk_ms=chunk_ms))
+        scale = None if noise else 0.0  # None: the voice's own noise scales
+        chunks = tts.stream(text, chunk_ms=chunk_ms, noise_scale=scale, noise_w=scale)
+        return (chunk.samples for chunk in chunks)
 
     def deterministic(text: str) -> NDArray[np.float32]:
         return tts.speak(text, noise_scale=0.0, noise_w=0.0).samples
@@ -127,7 +130,7 @@ def _edgetts_engine(
     )
 
 
-def _piper_engine(model: Path) -> Engine | None:
+def _piper_engine(model: Path, noise: bool = True) -> Engine | None:
     try:
         from piper import PiperVoice
         from piper.config import SynthesisConfig
@@ -137,7 +140,8 @@ def _piper_engine(model: Path) -> Engine | None:
     quiet = SynthesisConfig(noise_scale=0.0, noise_w_scale=0.0)
 
     def stream(text: str) -> Iterator[NDArray[np.float32]]:
-        return (chunk.audio_float_array for chunk in voice.synthesize(text))
+        chunks = voice.synthesize(text) if noise else voice.synthesize(text, quiet)
+        return (chunk.audio_float_array for chunk in chunks)
 
     def deterministic(text: str) -> NDArray[np.float32]:
         return np.concatenate([c.audio_float_array for c in voice.synthesize(text, quiet)])
@@ -157,14 +161,15 @@ def load_engines(
     chunk_ms: float | None = None,
     include_peer: bool = True,
     precisions: Sequence[str] = ("auto",),
+    noise: bool = True,
 ) -> list[Engine]:
     """piper-tts (when installed) first, then every variant on every backend it runs on,
     in each of ``precisions`` that gives the graphs other precisions (see
-    :mod:`edgetts.hardware`)."""
+    :mod:`edgetts.hardware`); ``noise=False`` synthesises with noise 0 (repeatable)."""
     stored = stored_variants(voice)
     makers: list[Callable[[], Engine | None]] = []
     if include_peer:
-        makers.append(functools.partial(_piper_engine, voice.model_path))
+        makers.append(functools.partial(_piper_engine, voice.model_path, noise))
     for variant in variants:
         size = stored[variant].size_bytes if variant in stored else voice.model_path.stat().st_size
         bf16 = stored[variant].bf16_graphs if variant in stored else ()
@@ -188,6 +193,7 @@ def load_engines(
                         device=device,
                         chunk_ms=chunk_ms,
                         precision=precision,
+                        noise=noise,
                     )
                 )
     engines = []

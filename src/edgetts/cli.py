@@ -360,6 +360,7 @@ def _bench(args: argparse.Namespace) -> int:
         threads=args.threads,
         include_peer=not args.no_peer,
         precisions=args.precisions,
+        noise=not args.noise_off,
     )
     print(to_markdown(payload))
     for path in write_outputs(
@@ -525,6 +526,11 @@ def _add_bench(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "--chunk-ms", type=float, default=None, help="stream inside sentences (first audio)"
     )
     bench.add_argument("--no-peer", action="store_true", help="leave piper-tts out")
+    bench.add_argument(
+        "--noise-off",
+        action="store_true",
+        help="synthesise with noise 0 (repeatable: differences are the engines', not sampling's)",
+    )
     bench.add_argument(
         "--precisions",
         nargs="+",

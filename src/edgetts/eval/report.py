@@ -66,6 +66,7 @@ def run_bench(
     chunk_ms: float | None = None,
     include_peer: bool = True,
     precisions: Sequence[str] = ("auto",),
+    noise: bool = True,
 ) -> dict[str, Any]:
     """Run the benchmark and return the JSON payload."""
     if not sentences:
@@ -92,6 +93,7 @@ def run_bench(
         chunk_ms=chunk_ms,
         include_peer=include_peer,
         precisions=precisions,
+        noise=noise,
     )
     steps = (
         len(engines)
@@ -133,6 +135,7 @@ def run_bench(
     info.update(
         cpu_features=reported_features(),
         chunk_ms=chunk_ms,
+        noise="voice defaults" if noise else "off (noise_scale 0, noise_w 0)",
         device=device,
         threads=threads if threads is not None else "runtime default",
         peak_rss_mb=peak_rss_mb(),
@@ -161,6 +164,7 @@ def to_markdown(payload: dict[str, Any]) -> str:
         f"{payload['reference']}. Machine: {info['cpu']} ({info['usable_cores']} usable cores; "
         f"{' '.join(info.get('cpu_features', []))}), "
         f"GPU: {info['gpu'] or 'none'}, device: {info['device']}, threads: {info['threads']}, "
+        f"sampling noise: {info.get('noise', 'voice defaults')}, "
         f"in-sentence streaming: "
         f"{'chunk_ms=' + format(info['chunk_ms'], 'g') if info.get('chunk_ms') else 'off'}.",
         f"Versions: {', '.join(f'{k} {v}' for k, v in info['versions'].items() if v)}; "
