@@ -59,9 +59,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--url", default="http://127.0.0.1:8880")
     parser.add_argument("--requests", type=int, default=12)
+    parser.add_argument(
+        "--server", default="edgetts serve --workers 1 --queue 2", help="how it was started"
+    )
     args = parser.parse_args()
     texts = dev_sentences()[:12]
-    print(f"CPU: {cpu_model()}; {args.requests} requests per level, mp3, loopback; server: edgetts serve --workers 1 --queue 2\n")
+    print(f"CPU: {cpu_model()}; {args.requests} requests per level, mp3, loopback; {args.server}\n")
     print(
         "| clients | answered 200 | 429s (then waited Retry-After) "
         "| first byte ms (median, incl. waits) | total ms (median) |"

@@ -33,6 +33,15 @@ def _private_caches(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
             os.environ[key] = value
 
 
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A model store of the module's own (``EDGETTS_HOME``), for tests that build variants."""
+    home = tmp_path_factory.mktemp("edgetts_home")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("EDGETTS_HOME", str(home))
+        yield home
+
+
 @pytest.fixture(scope="session")
 def tiny_voice(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return write_voice(tmp_path_factory.mktemp("voices"))

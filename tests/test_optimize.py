@@ -33,14 +33,6 @@ MAX_DURATION_CHANGE = 0.02  # one or two frames on these short sentences
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    home = tmp_path_factory.mktemp("edgetts_home")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("EDGETTS_HOME", str(home))
-        yield home
-
-
-@pytest.fixture(scope="module")
 def calibration(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("calibration") / "calibration.txt"
     path.write_text("Good morning, and welcome aboard.\nIs it going to rain?\n", encoding="utf-8")

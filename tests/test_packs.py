@@ -24,14 +24,6 @@ pytestmark = pytest.mark.slow  # the real voice: packs reuse its tensors
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    home = tmp_path_factory.mktemp("edgetts_home")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("EDGETTS_HOME", str(home))
-        yield home
-
-
-@pytest.fixture(scope="module")
 def pack(store: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A pack of an int8-weights variant (no torch needed to make one)."""
     build_ptq(preset="weights", backend="onnxruntime", name="w8")

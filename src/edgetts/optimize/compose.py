@@ -24,7 +24,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from ..backends import available_backends
 from ..polyphase import rewrite_file
 from ..split import split_voice
 from ..variants import Variant
@@ -137,6 +136,5 @@ def build_fast_variant(
         build,
         description,
         replace=replace,
-        check_backend="openvino" if "openvino" in available_backends() else "onnxruntime",
         check_sentences=check_sentences,
     )

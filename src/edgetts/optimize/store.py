@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from ..backends import available_backends
 from ..files import sha256_file
 from ..split import SplitVoice
 from ..sysinfo import package_versions
@@ -27,11 +28,15 @@ def store_variant(
     description: Mapping[str, Any],
     *,
     replace: bool = False,
-    check_backend: str = "onnxruntime",
+    check_backend: str | None = None,
     check_sentences: Sequence[str] = (),
 ) -> Variant:
     """Run ``build(folder)`` (it writes the graphs and returns graph -> file name) and
-    store the result as variant ``name`` with a manifest of ``description`` and more."""
+    store the result as variant ``name`` with a manifest of ``description`` and more.
+
+    ``check_backend`` measures it (default: OpenVINO where installed, else ONNX Runtime).
+    """
+    backend = check_backend or ("openvino" if "openvino" in available_backends() else "onnxruntime")
     check_new_variant(voice, name, replace)
     manifest: dict[str, Any] = {
         **description,
@@ -45,7 +50,7 @@ def store_variant(
     }
 
     def measure(built: Variant) -> dict[str, Any]:
-        return check_variant(voice, built.split, check_backend, check_sentences)
+        return check_variant(voice, built.split, backend, check_sentences)
 
     return write_variant(
         voice,

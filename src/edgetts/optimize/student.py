@@ -28,7 +28,6 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from ..backends import available_backends
 from ..files import home_dir
 from ..split import split_voice
 from ..variants import Variant
@@ -228,7 +227,6 @@ def build_student_variant(
         build,
         description,
         replace=replace,
-        check_backend="openvino" if "openvino" in available_backends() else "onnxruntime",
         check_sentences=check_sentences,
     )
 
