@@ -1,10 +1,17 @@
-"""Load on `edgetts serve` over loopback: time to first byte and total latency
-with 1, 2 and 4 concurrent clients, and how often they were told to wait (429).
+"""Load on `edgetts serve` over loopback, beside piper-tts's own HTTP server.
 
-    edgetts serve --workers 1 --queue 2 &      # in another shell
-    python bench/serve_load.py [--url http://127.0.0.1:8880] [--requests 12]
+    edgetts serve --workers 1 --queue 4 &
+    python -m piper.http_server -m VOICE.onnx --port 5000 &     # the peer (needs flask)
+    python bench/serve_load.py --peer http://127.0.0.1:5000 --server-pid PID \
+        --requests 24 --clients 1 2 4 --cancel-storm 500
 
-Requests are bounded in number and time; the sentences are the development set's.
+For each number of concurrent clients: time to first byte p50/p99, total
+latency p50, audio seconds served per wall second, errors, and (with
+``--server-pid``) the server's resident memory before and after. Both servers
+answer WAV, so neither pays for an encoder the other does not. A polite
+client waits ``Retry-After`` on a 429 (counted). ``--cancel-storm N`` then
+opens N streams that hang up after the first chunk and checks that no work is
+left queued and what memory they left. Requests are bounded in count and time.
 """
 
 from __future__ import annotations
@@ -13,6 +20,8 @@ import argparse
 import asyncio
 import statistics
 import time
+from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 
@@ -20,58 +29,125 @@ from edgetts.eval import dev_sentences
 from edgetts.sysinfo import cpu_model
 
 MAX_RETRIES = 5
+WAV_HEADER = 44
 
 
-async def _one(client: httpx.AsyncClient, url: str, text: str) -> tuple[int, int, float, float]:
-    """Status, 429s met on the way (a polite client waits Retry-After), first byte, total."""
+@dataclass
+class Result:
+    status: int
+    busy: int
+    first: float
+    total: float
+    audio_s: float
+
+
+def _rss_mb(pid: int | None) -> float | None:
+    if pid is None:
+        return None
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return None
+
+
+async def _one(client: httpx.AsyncClient, url: str, text: str, peer: bool) -> Result:
+    if peer:  # piper-tts's http_server: POST /synthesize {"text"} -> WAV
+        target, body = f"{url}/synthesize", {"text": text}
+    else:
+        target = f"{url}/v1/audio/speech"
+        body = {"model": "tts-1", "input": text, "response_format": "wav"}
     start = time.perf_counter()
-    body = {"model": "tts-1", "input": text, "response_format": "mp3"}
     for busy in range(MAX_RETRIES + 1):
-        first = None
-        async with client.stream("POST", f"{url}/v1/audio/speech", json=body) as response:
-            async for _ in response.aiter_bytes():
+        first, size, rate = None, 0, 22050
+        async with client.stream("POST", target, json=body) as response:
+            async for data in response.aiter_bytes():
                 first = first or time.perf_counter() - start
+                if size == 0 and len(data) >= 28:
+                    rate = int.from_bytes(data[24:28], "little")
+                size += len(data)
         if response.status_code != 429 or busy == MAX_RETRIES:
             break
         await asyncio.sleep(float(response.headers.get("retry-after", "1")))
-    return response.status_code, busy, first or 0.0, time.perf_counter() - start
+    audio = max(0, size - WAV_HEADER) / 2 / rate if response.status_code == 200 else 0.0
+    return Result(response.status_code, busy, first or 0.0, time.perf_counter() - start, audio)
 
 
-async def _level(url: str, clients: int, requests: int, texts: list[str]) -> str:
+async def _level(url: str, peer: bool, clients: int, requests: int, texts: list[str]) -> str:
     async with httpx.AsyncClient(timeout=60) as client:
         queue = list(range(requests))
-        results: list[tuple[int, int, float, float]] = []
+        results: list[Result] = []
 
         async def worker() -> None:
             while queue:
                 i = queue.pop()
-                results.append(await _one(client, url, texts[i % len(texts)]))
+                results.append(await _one(client, url, texts[i % len(texts)], peer))
 
+        started = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(clients)))
-    ok = [r for r in results if r[0] == 200]
-    busy = sum(r[1] for r in results)
-    first = 1000 * statistics.median(r[2] for r in ok) if ok else float("nan")
-    total = 1000 * statistics.median(r[3] for r in ok) if ok else float("nan")
-    return f"| {clients} | {len(ok)} of {len(results)} | {busy} | {first:.0f} | {total:.0f} |"
+        wall = time.perf_counter() - started
+    ok = [r for r in results if r.status == 200]
+    firsts = sorted(r.first for r in ok) or [float("nan")]
+    p99 = firsts[min(len(firsts) - 1, round(0.99 * (len(firsts) - 1)))]
+    return (
+        f"| {'piper-tts http_server' if peer else 'edgetts serve'} | {clients} | "
+        f"{len(ok)}/{len(results)} | {sum(r.busy for r in results)} | "
+        f"{1000 * statistics.median(firsts):.0f} | {1000 * p99:.0f} | "
+        f"{1000 * statistics.median(r.total for r in ok):.0f} | "
+        f"{sum(r.audio_s for r in ok) / wall:.1f} |"
+    )
+
+
+async def _cancel_storm(url: str, count: int, text: str) -> str:
+    """``count`` streams that hang up after their first chunk, 8 at a time."""
+    gate = asyncio.Semaphore(8)
+    body = {"model": "tts-1", "input": text, "response_format": "pcm"}
+
+    async with httpx.AsyncClient(timeout=60) as client:
+
+        async def one() -> int:
+            async with gate, client.stream("POST", f"{url}/v1/audio/speech", json=body) as r:
+                async for _ in r.aiter_bytes():
+                    break  # hang up
+                return r.status_code
+
+        statuses = await asyncio.gather(*(one() for _ in range(count)))
+        await asyncio.sleep(2)
+        health = (await client.get(f"{url}/health")).json()
+    answered = sum(s == 200 for s in statuses)
+    return f"{answered}/{count} answered then cancelled; queue depth after: {health['queue_depth']}"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--url", default="http://127.0.0.1:8880")
-    parser.add_argument("--requests", type=int, default=12)
+    parser.add_argument("--peer", default=None, help="piper-tts http_server URL")
+    parser.add_argument("--server-pid", type=int, default=None, help="edgetts serve's pid (RSS)")
+    parser.add_argument("--requests", type=int, default=24, help="per level and server")
+    parser.add_argument("--clients", type=int, nargs="+", default=[1, 2, 4])
+    parser.add_argument("--cancel-storm", type=int, default=0)
     parser.add_argument(
-        "--server", default="edgetts serve --workers 1 --queue 2", help="how it was started"
+        "--server", default="edgetts serve --workers 1 --queue 4", help="how it was started"
     )
     args = parser.parse_args()
-    texts = dev_sentences()[:12]
-    print(f"CPU: {cpu_model()}; {args.requests} requests per level, mp3, loopback; {args.server}\n")
+    texts = dev_sentences()[:24]
+    rss_before = _rss_mb(args.server_pid)
+    print(f"CPU: {cpu_model()}; {args.requests} requests per level, WAV, loopback; {args.server}\n")
     print(
-        "| clients | answered 200 | 429s (then waited Retry-After) "
-        "| first byte ms (median, incl. waits) | total ms (median) |"
+        "| server | clients | answered | 429s waited | first byte p50 ms | p99 ms "
+        "| total p50 ms | audio s per wall s |"
     )
-    print("|---|---|---|---|---|")
-    for clients in (1, 2, 4):
-        print(asyncio.run(_level(args.url, clients, args.requests, texts)))
+    print("|---|---|---|---|---|---|---|---|")
+    for clients in args.clients:
+        for peer in [False, True] if args.peer else [False]:
+            url = args.peer if peer else args.url
+            print(asyncio.run(_level(url, peer, clients, args.requests, texts)), flush=True)
+    rss_after = _rss_mb(args.server_pid)
+    if rss_before is not None and rss_after is not None:
+        print(f"\nedgetts serve RSS: {rss_before:.0f} MB before, {rss_after:.0f} MB after the load")
+    if args.cancel_storm:
+        storm = asyncio.run(_cancel_storm(args.url, args.cancel_storm, " ".join(texts[:6])))
+        rss = _rss_mb(args.server_pid)
+        print(f"\ncancellation storm: {storm}" + (f"; RSS {rss:.0f} MB" if rss else ""))
 
 
 if __name__ == "__main__":

@@ -187,38 +187,81 @@ def test_listing_health_and_metrics(client: TestClient) -> None:
     assert float(produced.split()[-1]) > 0
 
 
-def test_wyoming_describes_and_streams_pcm(pool: EnginePool, expected: np.ndarray) -> None:
-    from wyoming.audio import AudioChunk, AudioStart, AudioStop
+def _wyoming(pool: EnginePool, requests: list[list[object]]) -> list[list[object]]:
+    """Send each list of events on its own connection; the events that came back,
+    up to ``audio-stop``, ``synthesize-stopped`` or ``error``."""
     from wyoming.client import AsyncTcpClient
-    from wyoming.info import Describe, Info
     from wyoming.server import AsyncTcpServer
-    from wyoming.tts import Synthesize
 
     from edgetts.server.wyoming import _Handler
 
-    async def run() -> tuple[Info, list[object]]:
+    async def run() -> list[list[object]]:
         server = AsyncTcpServer("127.0.0.1", 0)
-        await server.start(lambda *a, **k: _Handler(pool, ServerSettings(), *a, **k))
+        await server.start(lambda *a, **k: _Handler(pool, ServerSettings(max_input=200), *a, **k))
         port = server._server.sockets[0].getsockname()[1]
+        answers = []
         try:
-            async with AsyncTcpClient("127.0.0.1", port) as wy:
-                await wy.write_event(Describe().event())
-                info = Info.from_event(await asyncio.wait_for(wy.read_event(), 10))
-                await wy.write_event(Synthesize(text=TEXT).event())
-                events = []
-                while True:
-                    event = await asyncio.wait_for(wy.read_event(), 10)
-                    events.append(event)
-                    if AudioStop.is_type(event.type):
-                        return info, events
+            for events in requests:
+                async with AsyncTcpClient("127.0.0.1", port) as wy:
+                    for event in events:
+                        await wy.write_event(event.event())  # type: ignore[attr-defined]
+                    streamed = any(type(e).__name__ == "SynthesizeStop" for e in events)
+                    ends = ("synthesize-stopped" if streamed else "audio-stop", "error", "info")
+                    got = []
+                    while not got or got[-1].type not in ends:
+                        got.append(await asyncio.wait_for(wy.read_event(), 10))
+                    answers.append(got)
         finally:
             await server.stop()
+        return answers
 
-    info, events = asyncio.run(run())
-    assert [v.name for v in info.tts[0].voices] == ["tiny"]
-    assert AudioStart.is_type(events[0].type)
-    pcm = b"".join(AudioChunk.from_event(e).audio for e in events if AudioChunk.is_type(e.type))
-    assert len(pcm) == 2 * len(expected)
+    return asyncio.run(run())
+
+
+def test_wyoming_describes_synthesizes_streams_and_refuses(
+    pool: EnginePool, expected: np.ndarray
+) -> None:
+    from wyoming.audio import AudioChunk
+    from wyoming.error import Error
+    from wyoming.info import Describe, Info
+    from wyoming.tts import (
+        Synthesize,
+        SynthesizeChunk,
+        SynthesizeStart,
+        SynthesizeStop,
+        SynthesizeVoice,
+    )
+
+    streamed = [
+        SynthesizeStart(voice=SynthesizeVoice(name="tiny")),
+        SynthesizeChunk(text="Hello there. "),
+        SynthesizeChunk(text="How are you today?"),
+        SynthesizeStop(),
+    ]
+    described, whole, stream, bad, long = _wyoming(
+        pool,
+        [
+            [Describe()],
+            [Synthesize(text=TEXT)],
+            streamed,
+            [Synthesize(text="<speak><break time='1s'></speak>")],
+            [Synthesize(text="x" * 201)],
+        ],
+    )
+    program = Info.from_event(described[0]).tts[0]
+    assert [v.name for v in program.voices] == ["tiny"] and program.supports_synthesize_streaming
+
+    def pcm(events: list[object]) -> bytes:
+        chunks = [e for e in events if AudioChunk.is_type(e.type)]  # type: ignore[attr-defined]
+        return b"".join(AudioChunk.from_event(e).audio for e in chunks)
+
+    assert whole[0].type == "audio-start" and whole[-1].type == "audio-stop"
+    assert len(pcm(whole)) == 2 * len(expected)
+    assert [e.type for e in stream][-2:] == ["audio-stop", "synthesize-stopped"]
+    assert pcm(stream) == pcm(whole)
+    for refused, why in ((bad, "mismatched tag"), (long, "the limit is 200")):
+        assert [e.type for e in refused] == ["error"]  # no audio-start before it
+        assert why in Error.from_event(refused[0]).text
 
 
 @pytest.mark.slow

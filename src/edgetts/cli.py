@@ -328,7 +328,7 @@ def _serve(args: argparse.Namespace) -> int:
         variant=args.variant,
     )
     settings = ServerSettings(max_input=args.max_input, deadline_s=args.deadline)
-    serve(pool, settings, host=args.host, port=args.port, wyoming_port=args.wyoming_port)
+    serve(pool, settings, host=args.host, port=args.port, wyoming=args.wyoming)
     return 0
 
 
@@ -558,7 +558,9 @@ def _add_serve(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     serve.add_argument("--variant", default=None, help="default: each voice's default")
     serve.add_argument("--max-input", type=int, default=defaults.max_input, help="characters")
     serve.add_argument("--deadline", type=float, default=defaults.deadline_s, help="seconds")
-    serve.add_argument("--wyoming-port", type=int, default=None, help="also serve Wyoming")
+    serve.add_argument(
+        "--wyoming", default=None, help="also serve Wyoming, e.g. tcp://127.0.0.1:10200"
+    )
     serve.set_defaults(func=_serve)
 
 

@@ -25,9 +25,9 @@ def serve(
     *,
     host: str = "127.0.0.1",
     port: int = 8880,
-    wyoming_port: int | None = None,
+    wyoming: str | None = None,
 ) -> None:
-    """Run the HTTP API (and Wyoming on ``wyoming_port``) until SIGINT/SIGTERM, then
+    """Run the HTTP API (and Wyoming on the URI ``wyoming``) until SIGINT/SIGTERM, then
     stop accepting and let in-flight requests finish (up to their deadline)."""
     import asyncio
 
@@ -44,15 +44,15 @@ def serve(
     server = uvicorn.Server(config)
 
     async def main() -> None:
-        if wyoming_port is None:
+        if wyoming is None:
             await server.serve()
             return
         from .wyoming import run_wyoming
 
-        wyoming = asyncio.create_task(run_wyoming(pool, settings, f"tcp://{host}:{wyoming_port}"))
+        task = asyncio.create_task(run_wyoming(pool, settings, wyoming))
         try:
             await server.serve()
         finally:
-            wyoming.cancel()
+            task.cancel()
 
     asyncio.run(main())

@@ -64,6 +64,13 @@ class _Request:
     words: bool = False
 
 
+def check_input(text: str) -> None:
+    """Raise ``ValueError`` for text that cannot be spoken, before any engine is taken."""
+    check_text(text)
+    if is_ssml(text):
+        parse_ssml(text)
+
+
 def _chunks(
     pool: EnginePool, request: _Request, deadline: float, cancel: threading.Event
 ) -> Iterator[Audio]:
@@ -137,9 +144,7 @@ class _Service:
                 "input",
             )
         try:
-            check_text(body.input)
-            if is_ssml(body.input):
-                parse_ssml(body.input)
+            check_input(body.input)
         except (TypeError, ValueError) as exc:
             raise ApiError(400, str(exc), "invalid_input", "input") from exc
         return _Request(

@@ -31,7 +31,7 @@ from wyoming.tts import (
 )
 
 from ..audio import to_int16
-from .app import _chunks, _Request
+from .app import _chunks, _Request, check_input
 from .pool import CHUNK_MS, Busy, EnginePool, ServerSettings
 
 __all__ = ["run_wyoming"]
@@ -91,23 +91,29 @@ class _Handler(AsyncEventHandler):
         return True
 
     async def _speak(self, text: str, voice: str | None) -> None:
+        """Audio for ``text``, or an ``error`` event (before any audio) for bad input."""
         name = voice if voice in self.pool.voices else self.pool.default_voice
-        if not text.strip():
-            await self.write_event(Error(text="nothing to speak", code="empty-text").event())
-            return
         try:
+            if len(text) > self.settings.max_input:
+                raise ValueError(
+                    f"text has {len(text)} characters; the limit is {self.settings.max_input}"
+                )
+            check_input(text)
             self.pool.admit(name)
-        except Busy as exc:
-            await self.write_event(Error(text=str(exc), code="busy").event())
+        except (TypeError, ValueError, Busy) as exc:
+            code = "busy" if isinstance(exc, Busy) else "invalid-text"
+            await self.write_event(Error(text=str(exc), code=code).event())
             return
-        request = _Request(text[: self.settings.max_input], name, "pcm", 1.0, "audio")
-        chunks = _chunks(
-            self.pool, request, time.monotonic() + self.settings.deadline_s, threading.Event()
-        )
+        request = _Request(text, name, "pcm", 1.0, "audio")
+        deadline = time.monotonic() + self.settings.deadline_s
+        chunks = _chunks(self.pool, request, deadline, threading.Event())
         rate = self.pool.voices[name].config.sample_rate
-        await self.write_event(AudioStart(rate=rate, width=2, channels=1).event())
+        started = False
         try:
             while (chunk := await asyncio.to_thread(next, chunks, None)) is not None:
+                if not started:
+                    await self.write_event(AudioStart(rate=rate, width=2, channels=1).event())
+                    started = True
                 pcm = to_int16(chunk.samples).tobytes()
                 await self.write_event(
                     AudioChunk(rate=rate, width=2, channels=1, audio=pcm).event()
@@ -117,7 +123,8 @@ class _Handler(AsyncEventHandler):
             await self.write_event(Error(text=str(exc), code="synthesis-failed").event())
         finally:
             await asyncio.to_thread(getattr(chunks, "close", lambda: None))
-        await self.write_event(AudioStop().event())
+        if started:
+            await self.write_event(AudioStop().event())
 
 
 async def run_wyoming(pool: EnginePool, settings: ServerSettings, uri: str) -> None:
