@@ -162,3 +162,39 @@ def test_input_with_nothing_to_speak_is_a_value_error(tiny: EdgeTTS, text: str) 
         tiny.speak(text)
     with pytest.raises(ValueError, match="nothing to speak"):
         list(tiny.stream(text))
+
+
+def test_long_sentences_are_cut_into_bounded_model_calls() -> None:
+    from edgetts.phonemize import Sentence
+
+    words = [f"w{i}" for i in range(30)]
+    phonemes = tuple(" ".join(["abc"] * 30))  # 30 words of 3 phonemes, spaces between
+    pieces = Sentence(" ".join(words), phonemes).bounded(20)
+    assert all(len(p.phonemes) <= 20 for p in pieces)
+    assert sum((p.phonemes for p in pieces), ()) == phonemes  # nothing lost, nothing added
+    assert all(p.phonemes[-1] == " " for p in pieces[:-1])  # cut after a word
+    assert " ".join(p.text for p in pieces).split() == words
+    unbroken = Sentence("x", tuple("a" * 45)).bounded(20)  # no word boundary: hard cuts
+    assert [len(p.phonemes) for p in unbroken] == [20, 20, 5]
+    assert Sentence("x", tuple("ab")).bounded(20) == (Sentence("x", tuple("ab")),)
+
+
+def test_a_huge_phoneme_run_is_spoken_in_bounded_calls(
+    tiny: EdgeTTS, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from edgetts import tts as tts_module
+
+    lengths: list[int] = []
+    infer = tiny.backend.infer
+
+    def spy(ids, scales, speaker_id):  # type: ignore[no-untyped-def]
+        lengths.append(ids.shape[1])
+        return infer(ids, scales, speaker_id)
+
+    monkeypatch.setattr(tiny.backend, "infer", spy)
+    ph = "ab " * 1700  # 5 100 phonemes in one <phoneme>
+    audio = tiny.speak(f'<speak><phoneme alphabet="ipa" ph="{ph}">x</phoneme></speak>')
+    limit = tts_module.MAX_CALL_PHONEMES
+    assert len(lengths) >= -(-len(ph.strip()) // limit)  # at least 13 calls
+    assert max(lengths) <= 2 * limit + 1  # Piper's ids: a pad after each phoneme, BOS
+    assert len(audio.samples) == sum(lengths) * 8  # the tiny voice: 8 samples an id

@@ -42,6 +42,30 @@ class Sentence:
     def ipa(self) -> str:
         return "".join(self.phonemes)
 
+    def bounded(self, max_phonemes: int) -> tuple[Sentence, ...]:
+        """The sentence cut into pieces of at most ``max_phonemes`` phonemes, at word
+        boundaries where there are any (a model call's memory grows with the square
+        of its length). The text is shared out by word count, for word timings."""
+        if len(self.phonemes) <= max_phonemes:
+            return (self,)
+        pieces: list[tuple[str, ...]] = []
+        rest = self.phonemes
+        while len(rest) > max_phonemes:
+            window = rest[:max_phonemes]
+            space = max((i for i, p in enumerate(window) if p == " "), default=0)
+            cut = space + 1 if space > 0 else max_phonemes
+            pieces.append(rest[:cut])
+            rest = rest[cut:]
+        pieces.append(rest)
+        words, out, taken = self.text.split(), [], 0
+        total = max(1, sum(p.count(" ") + 1 for p in pieces))
+        for i, piece in enumerate(pieces):
+            share = round(len(words) * (piece.count(" ") + 1) / total)
+            text = words[taken:] if i == len(pieces) - 1 else words[taken : taken + share]
+            taken += len(text)
+            out.append(Sentence(" ".join(text), piece))
+        return tuple(out)
+
     def split_first_clause(self) -> tuple[Sentence, ...]:
         """The first clause and the rest as two sentences (itself if it has one clause)."""
         if not self.clauses:

@@ -33,6 +33,12 @@ __all__ = ["EdgeTTS"]
 
 _LOGGER = logging.getLogger(__name__)
 
+#: The most phonemes one model call takes (about twice as many ids): the text
+#: encoder's attention grows with the square of its length, so longer sentences,
+#: long <phoneme> runs and unbroken words are cut at word boundaries first. A
+#: 40-word sentence has about 240.
+MAX_CALL_PHONEMES = 400
+
 
 class EdgeTTS:
     """Speak text with a Piper voice on a chosen backend.
@@ -318,7 +324,7 @@ class EdgeTTS:
                 sentences = self._sentences(segment.text)
             if fast_start:
                 sentences = (part for whole in sentences for part in whole.split_first_clause())
-            for sentence in sentences:
+            for sentence in (p for s in sentences for p in s.bounded(MAX_CALL_PHONEMES)):
                 spoken = True
                 if chunk_ms is None:
                     yield self.synthesize_sentence(sentence, segment_config, timestamps=timestamps)
