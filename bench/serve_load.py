@@ -97,9 +97,9 @@ async def _level(url: str, peer: bool, clients: int, requests: int, texts: list[
     )
 
 
-async def _cancel_storm(url: str, count: int, text: str) -> str:
-    """``count`` streams that hang up after their first chunk, 8 at a time."""
-    gate = asyncio.Semaphore(8)
+async def _cancel_storm(url: str, count: int, parallel: int, text: str) -> str:
+    """``count`` streams that hang up after their first chunk, ``parallel`` at a time."""
+    gate = asyncio.Semaphore(parallel)
     body = {"model": "tts-1", "input": text, "response_format": "pcm"}
 
     async with httpx.AsyncClient(timeout=60) as client:
@@ -113,8 +113,11 @@ async def _cancel_storm(url: str, count: int, text: str) -> str:
         statuses = await asyncio.gather(*(one() for _ in range(count)))
         await asyncio.sleep(2)
         health = (await client.get(f"{url}/health")).json()
-    answered = sum(s == 200 for s in statuses)
-    return f"{answered}/{count} answered then cancelled; queue depth after: {health['queue_depth']}"
+    answered, busy = sum(s == 200 for s in statuses), sum(s == 429 for s in statuses)
+    return (
+        f"{count} streams, {parallel} at a time: {answered} answered then cancelled after the "
+        f"first chunk, {busy} told to wait (429); queue depth after: {health['queue_depth']}"
+    )
 
 
 def main() -> None:
@@ -124,7 +127,8 @@ def main() -> None:
     parser.add_argument("--server-pid", type=int, default=None, help="edgetts serve's pid (RSS)")
     parser.add_argument("--requests", type=int, default=24, help="per level and server")
     parser.add_argument("--clients", type=int, nargs="+", default=[1, 2, 4])
-    parser.add_argument("--cancel-storm", type=int, default=0)
+    parser.add_argument("--cancel-storm", type=int, default=0, help="streams to hang up on")
+    parser.add_argument("--storm-parallel", type=int, default=4, help="of them at a time")
     parser.add_argument(
         "--server", default="edgetts serve --workers 1 --queue 4", help="how it was started"
     )
@@ -145,7 +149,8 @@ def main() -> None:
     if rss_before is not None and rss_after is not None:
         print(f"\nedgetts serve RSS: {rss_before:.0f} MB before, {rss_after:.0f} MB after the load")
     if args.cancel_storm:
-        storm = asyncio.run(_cancel_storm(args.url, args.cancel_storm, " ".join(texts[:6])))
+        text = " ".join(texts[:6])
+        storm = asyncio.run(_cancel_storm(args.url, args.cancel_storm, args.storm_parallel, text))
         rss = _rss_mb(args.server_pid)
         print(f"\ncancellation storm: {storm}" + (f"; RSS {rss:.0f} MB" if rss else ""))
 

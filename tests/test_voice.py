@@ -1,16 +1,21 @@
 from __future__ import annotations
 
 import json
+import os
+import re
 import shutil
 from pathlib import Path
 
 import pytest
 
 from edgetts import (
+    EdgeTTS,
+    ModelLoadError,
     Voice,
     VoiceConfig,
     VoiceConfigError,
     VoiceNotFoundError,
+    available_backends,
     installed_voices,
 )
 
@@ -91,7 +96,13 @@ def test_malformed_json_names_file_and_position(tiny_voice: Path, tmp_path: Path
     [
         (lambda c: c.pop("phoneme_id_map"), "missing key 'phoneme_id_map'"),
         (lambda c: c["audio"].pop("sample_rate"), "missing key 'sample_rate'"),
-        (lambda c: c["audio"].update(sample_rate=-5), "audio.sample_rate must be positive, got -5"),
+        (lambda c: c["audio"].update(sample_rate=-5), "audio.sample_rate -5 is outside 8000-48000"),
+        (lambda c: c["audio"].update(sample_rate=1), "audio.sample_rate 1 is outside 8000-48000"),
+        (
+            lambda c: c.update(phoneme_id_map={"^": [1], "_": [0], "$": [2]}),
+            "phoneme_id_map has no phonemes besides BOS/PAD/EOS",
+        ),
+        (lambda c: c["phoneme_id_map"].update(a=[-3]), r"negative ids for \['a'\]"),
         (lambda c: c.update(phoneme_type="pinyin"), "phoneme_type 'pinyin' is not supported"),
         (lambda c: c["phoneme_id_map"].pop("^"), r"lacks the BOS/PAD/EOS symbols \['\^'\]"),
         (lambda c: c["phoneme_id_map"].update(a="x"), "malformed field"),
@@ -107,6 +118,13 @@ def test_bad_config_fields(tiny_voice: Path, tmp_path: Path, mutate, message: st
         Voice.load(model)
 
 
+def test_a_folder_is_not_a_voice(tmp_path: Path) -> None:
+    folder = tmp_path / "voice.onnx"
+    folder.mkdir()
+    with pytest.raises(VoiceNotFoundError, match=r"voice\.onnx is a folder, not a \.onnx file"):
+        Voice.load(folder)
+
+
 def test_config_round_trips() -> None:
     config = Voice.load().config
     assert VoiceConfig.from_dict(config.to_dict()) == config
@@ -117,3 +135,17 @@ def test_config_must_be_an_object() -> None:
         VoiceConfigError, match="voice config <dict>: expected a JSON object, got list"
     ):
         VoiceConfig.from_dict([])  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("backend", ["onnxruntime", "openvino"])
+@pytest.mark.parametrize("damage", ["truncated", "random"])
+def test_a_damaged_model_is_a_typed_error_naming_it(
+    tiny_voice: Path, tmp_path: Path, backend: str, damage: str
+) -> None:
+    if backend not in available_backends():
+        pytest.skip(f"{backend} is not installed")
+    model, _ = _copy_voice(tiny_voice, tmp_path)
+    data = model.read_bytes()
+    model.write_bytes(data[: len(data) // 2] if damage == "truncated" else os.urandom(len(data)))
+    with pytest.raises(ModelLoadError, match=f"model {re.escape(str(model))}"):
+        EdgeTTS(model, backend=backend)

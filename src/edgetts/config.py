@@ -15,6 +15,8 @@ from .ids import BOS, EOS, PAD
 
 __all__ = ["SUPPORTED_SAMPLE_RATES", "SynthesisConfig", "VoiceConfig"]
 
+#: The voice rates a config may declare (Piper voices are 16 000 or 22 050 Hz).
+MIN_VOICE_RATE, MAX_VOICE_RATE = 8000, 48000
 #: Output rates ``sample_rate=`` accepts besides the voice's own.
 SUPPORTED_SAMPLE_RATES = (16000, 22050, 24000, 44100, 48000)
 
@@ -54,11 +56,18 @@ class VoiceConfig:
             raise bad(f"missing key {exc.args[0]!r}") from exc
         except (TypeError, ValueError, AttributeError) as exc:
             raise bad(f"malformed field ({exc})") from exc
-        if sample_rate <= 0:
-            raise bad(f"audio.sample_rate must be positive, got {sample_rate}")
+        if not MIN_VOICE_RATE <= sample_rate <= MAX_VOICE_RATE:
+            raise bad(
+                f"audio.sample_rate {sample_rate} is outside {MIN_VOICE_RATE}-{MAX_VOICE_RATE} Hz"
+            )
         missing = [s for s in (BOS, PAD, EOS) if s not in id_map]
         if missing:
             raise bad(f"phoneme_id_map lacks the BOS/PAD/EOS symbols {missing}")
+        if len(id_map) <= len((BOS, PAD, EOS)):
+            raise bad("phoneme_id_map has no phonemes besides BOS/PAD/EOS")
+        negative = sorted(k for k, ids in id_map.items() if any(i < 0 for i in ids))
+        if negative:
+            raise bad(f"phoneme_id_map has negative ids for {negative[:5]}")
         inference = data.get("inference") or {}
         try:
             return cls(

@@ -50,7 +50,10 @@ def cut_points(model_path: Path) -> tuple[dict[str, str], list[str]]:
     """The tensors to cut at (z_p, mask, z, durations) and the graph's inputs."""
     import onnx
 
-    graph = onnx.load(str(model_path), load_external_data=False).graph
+    try:
+        graph = onnx.load(str(model_path), load_external_data=False).graph
+    except Exception as exc:  # protobuf's DecodeError, or an OSError
+        raise ModelLoadError(f"model {model_path} is not a readable ONNX file: {exc}") from exc
     producer = {out: node for node in graph.node for out in node.output}
     inputs = [i.name for i in graph.input]
 

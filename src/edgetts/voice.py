@@ -65,6 +65,8 @@ class Voice:
         text = os.fspath(voice)
         path = Path(text)
         if text.endswith(".onnx") or path.is_file() or os.sep in text:
+            if path.is_dir():
+                raise VoiceNotFoundError(f"voice model {path} is a folder, not a .onnx file")
             if not path.is_file():
                 raise VoiceNotFoundError(f"voice model {path} does not exist")
             model = path
