@@ -75,6 +75,8 @@ class EnginePool:
             self.chunk_ms[name] = CHUNK_MS if engines[0].streams_inside_sentences else None
             self.voices[name] = engines[0].voice
         self._capacity = settings.workers + settings.queue
+        #: Requests that may be admitted at once, over all voices.
+        self.capacity = self._capacity * len(self._free)
         self._cond = threading.Condition()
         self._admitted = dict.fromkeys(self._free, 0)
         self.default_voice = next(iter(self._free))
