@@ -328,7 +328,12 @@ def _serve(args: argparse.Namespace) -> int:
         variant=args.variant,
     )
     settings = ServerSettings(max_input=args.max_input, deadline_s=args.deadline)
-    serve(pool, settings, host=args.host, port=args.port, wyoming=args.wyoming)
+    if args.ray and args.wyoming:
+        raise ValueError("--wyoming runs in the edgetts process; it cannot be combined with --ray")
+    replicas = (args.replicas[0], args.replicas[1]) if args.ray else None
+    serve(
+        pool, settings, host=args.host, port=args.port, wyoming=args.wyoming, ray_replicas=replicas
+    )
     return 0
 
 
@@ -560,6 +565,15 @@ def _add_serve(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     serve.add_argument("--deadline", type=float, default=defaults.deadline_s, help="seconds")
     serve.add_argument(
         "--wyoming", default=None, help="also serve Wyoming, e.g. tcp://127.0.0.1:10200"
+    )
+    serve.add_argument("--ray", action="store_true", help="run as a Ray Serve deployment")
+    serve.add_argument(
+        "--replicas",
+        type=int,
+        nargs=2,
+        default=[1, 2],
+        metavar=("MIN", "MAX"),
+        help="with --ray: autoscaling bounds",
     )
     serve.set_defaults(func=_serve)
 

@@ -26,6 +26,7 @@ def serve(
     host: str = "127.0.0.1",
     port: int = 8880,
     wyoming: str | None = None,
+    ray_replicas: tuple[int, int] | None = None,
 ) -> None:
     """Run the HTTP API (and Wyoming on the URI ``wyoming``) until SIGINT/SIGTERM, then
     stop accepting and let in-flight requests finish (up to their deadline)."""
@@ -33,6 +34,9 @@ def serve(
 
     import uvicorn
 
+    if ray_replicas is not None:
+        _serve_on_ray(pool_settings, settings, host, port, ray_replicas)
+        return
     pool = EnginePool(pool_settings)
     config = uvicorn.Config(
         create_app(pool, settings),
@@ -56,3 +60,21 @@ def serve(
             task.cancel()
 
     asyncio.run(main())
+
+
+def _serve_on_ray(
+    pool_settings: PoolSettings,
+    settings: ServerSettings,
+    host: str,
+    port: int,
+    replicas: tuple[int, int],
+) -> None:
+    """Start a local Ray (or join ``RAY_ADDRESS``) and run the app as a deployment."""
+    import ray
+    from ray import serve
+
+    from .ray_app import deployment
+
+    ray.init(include_dashboard=False, ignore_reinit_error=True)
+    serve.start(http_options={"host": host, "port": port})
+    serve.run(deployment(pool_settings, settings, replicas=replicas), blocking=True)

@@ -18,7 +18,7 @@ import json
 import logging
 import threading
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -35,6 +35,9 @@ from ..text import check_text
 from .encode import Encoder, media_type
 from .metrics import Metrics
 from .pool import Busy, EnginePool, ServerSettings
+
+#: A pool, or what makes one on first use (each Ray replica makes its own).
+PoolSource = EnginePool | Callable[[], EnginePool]
 
 __all__ = ["ServerSettings", "create_app"]
 
@@ -112,12 +115,32 @@ _DONE = object()
 class _Service:
     """Requests -> admitted synthesis -> chunks, shared by the endpoints."""
 
-    def __init__(self, pool: EnginePool, settings: ServerSettings) -> None:
-        self.pool, self.settings = pool, settings
-        self.metrics = Metrics(pool.queue_depth)
+    def __init__(self, pool: PoolSource, settings: ServerSettings) -> None:
+        self.settings = settings
+        self._source = pool
+        self._pool: EnginePool | None = pool if isinstance(pool, EnginePool) else None
+        self._made = threading.Lock()
+        self.metrics = Metrics(lambda: self._pool.queue_depth() if self._pool else 0)
+        self._executor: ThreadPoolExecutor | None = None
+
+    @property
+    def pool(self) -> EnginePool:
+        """The engines, made on first use where a factory was given (a Ray replica)."""
+        with self._made:
+            if self._pool is None:
+                source = self._source
+                self._pool = source if isinstance(source, EnginePool) else source()
+            return self._pool
+
+    @property
+    def threads(self) -> ThreadPoolExecutor:
         # One thread per admitted request at most, reused: a new thread per request
-        # would give the allocator a new arena each time (RSS grew 27% in a soak).
-        self._threads = ThreadPoolExecutor(pool.capacity, thread_name_prefix="edgetts-request")
+        # gives the allocator a new arena each time (RSS grew 27% in a soak).
+        capacity = self.pool.capacity
+        with self._made:
+            if self._executor is None:
+                self._executor = ThreadPoolExecutor(capacity, thread_name_prefix="edgetts")
+            return self._executor
 
     def error(self, status: int, message: str, code: str, param: str | None = None) -> Response:
         retry = {"Retry-After": str(self.settings.retry_after_s)} if status in (429, 503) else None
@@ -182,7 +205,7 @@ class _Service:
                 loop.call_soon_threadsafe(queue.put_nowait, exc)
             loop.call_soon_threadsafe(queue.put_nowait, _DONE)
 
-        self._threads.submit(work)
+        self.threads.submit(work)
 
         async def take() -> Any:
             item = await queue.get()
@@ -282,8 +305,9 @@ def _captions(stream: AsyncIterator[tuple[bytes, Audio | None]]) -> AsyncIterato
     return lines()
 
 
-def create_app(pool: EnginePool, settings: ServerSettings | None = None) -> FastAPI:
-    """The FastAPI application serving ``pool``."""
+def create_app(pool: PoolSource, settings: ServerSettings | None = None) -> FastAPI:
+    """The FastAPI application serving ``pool`` (or the pool that ``pool()`` makes, on
+    first use: each Ray replica makes its own)."""
     service = _Service(pool, settings or ServerSettings())
     app = FastAPI(title="edgetts", version="1")
 
@@ -324,11 +348,11 @@ def create_app(pool: EnginePool, settings: ServerSettings | None = None) -> Fast
                 {
                     "id": name,
                     "name": name,
-                    "variant": pool.variant(name),
+                    "variant": service.pool.variant(name),
                     "sample_rate": voice.config.sample_rate,
                     "language": voice.config.espeak_voice,
                 }
-                for name, voice in pool.voices.items()
+                for name, voice in service.pool.voices.items()
             ]
         }
 
@@ -339,6 +363,7 @@ def create_app(pool: EnginePool, settings: ServerSettings | None = None) -> Fast
 
     @app.get("/health")
     async def health() -> dict[str, Any]:
+        pool = service.pool
         return {"status": "ok", "voices": list(pool.voices), "queue_depth": pool.queue_depth()}
 
     @app.get("/metrics")
