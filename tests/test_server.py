@@ -282,3 +282,11 @@ def test_the_real_voice_streams_inside_a_sentence_with_captions(tmp_path: Path) 
             response = client.post("/v1/audio/speech", json={"input": text, "response_format": fmt})
             decoded, rate = _decode(response.content)
             assert 2.0 < len(decoded) / rate < 6.0, (fmt, len(decoded) / rate)
+
+
+def test_a_request_past_its_deadline_is_503_with_retry_after(pool: EnginePool) -> None:
+    late = TestClient(create_app(pool, ServerSettings(deadline_s=0.0)))
+    response = late.post("/v1/audio/speech", json={"input": TEXT, "response_format": "pcm"})
+    assert response.status_code == 503 and response.headers["retry-after"] == "1"
+    assert response.json()["error"]["code"] == "timeout"
+    assert pool.queue_depth() == 0
