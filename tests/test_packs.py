@@ -64,6 +64,13 @@ def test_a_pack_for_another_voice_is_refused(store: Path, pack: Path, tmp_path: 
     with pytest.raises(VariantMismatchError, match=r"made for en_US-joe-medium with sha256"):
         import_pack(pack, other)
     assert _store_listing(store) == before
+    # Another build of a voice with the shipped voice's name speaks its own graph.
+    import onnx
+
+    model = onnx.load(str(voice.model_path))
+    model.doc_string = "another build"
+    onnx.save(model, str(other))
+    assert EdgeTTS(other, backend="onnxruntime").variant == "fp32"
 
 
 def _rewrite(pack: Path, target: Path, change: dict[str, bytes]) -> Path:

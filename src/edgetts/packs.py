@@ -318,10 +318,16 @@ def shipped_packs(voice: Voice) -> dict[str, Path]:
 
 
 def default_variant(voice: Voice, backend: str) -> str:
-    """The shipped variant that is ``voice``'s default on ``backend``, else fp32."""
+    """The shipped variant that is ``voice``'s default on ``backend``, else fp32 (also
+    for another build of a voice of the same name: a pack fits one file only)."""
     for name, path in shipped_packs(voice).items():
-        if backend in read_pack(path)["default_for"]:
-            return name
+        index = read_pack(path)
+        if backend not in index["default_for"]:
+            continue
+        if index["source"]["sha256"] != sha256_file(voice.model_path):
+            _LOGGER.info("shipped %s does not fit %s: speaking fp32", path.name, voice.model_path)
+            return REFERENCE_VARIANT
+        return name
     return REFERENCE_VARIANT
 
 
