@@ -8,6 +8,7 @@ made the same way: built under a temporary name, then renamed into place."""
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import os
 import secrets
@@ -46,8 +47,16 @@ def store_dir() -> Path:
 
 
 def sha256_file(path: Path) -> str:
+    """The file's SHA-256, computed once per (path, size, modification time): start-up
+    checks the voice and each variant file against it more than once."""
+    stat = Path(path).stat()
+    return _sha256(str(Path(path).resolve()), stat.st_size, stat.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=256)
+def _sha256(path: str, size: int, mtime_ns: int) -> str:
     digest = hashlib.sha256()
-    with path.open("rb") as f:
+    with Path(path).open("rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()

@@ -34,12 +34,13 @@ from .errors import VariantError, VariantMismatchError, VariantNotFoundError
 from .files import commit, discard, open_temp_beside, sha256_file
 from .split import GRAPHS
 from .variants import (
+    MANIFEST,
     REFERENCE_VARIANT,
     Variant,
     check_new_variant,
     check_variant_name,
     load_variant,
-    stored_variants,
+    variant_folder,
     write_variant,
 )
 from .voice import Voice
@@ -333,7 +334,8 @@ def default_variant(voice: Voice, backend: str) -> str:
 
 def shipped_variant(voice: Voice, name: str, progress: Progress | None = None) -> Variant:
     """The stored variant ``name``, built from the shipped pack on first use."""
-    if name not in stored_variants(voice) and name in shipped_packs(voice):
+    built = (variant_folder(voice, name) / MANIFEST).is_file()  # checked by load_variant
+    if not built and name in shipped_packs(voice):
         _LOGGER.warning("first use of variant %r of %s: building it (once)", name, voice.name)
         return import_pack(shipped_packs(voice)[name], voice, progress=progress)
     return load_variant(voice, name)
