@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import random
 import statistics
 import time
 from dataclasses import dataclass
@@ -39,6 +40,19 @@ class Result:
     first: float
     total: float
     audio_s: float
+
+
+@dataclass
+class RssLog:
+    """The server's RSS every ``every`` requests."""
+
+    pid: int
+    every: int
+    samples: list[tuple[int, float]]
+
+    def sample(self, served: int) -> None:
+        if served % self.every == 0 and (mb := _rss_mb(self.pid)) is not None:
+            self.samples.append((served, mb))
 
 
 def _rss_mb(pid: int | None) -> float | None:
@@ -72,15 +86,29 @@ async def _one(client: httpx.AsyncClient, url: str, text: str, peer: bool) -> Re
     return Result(response.status_code, busy, first or 0.0, time.perf_counter() - start, audio)
 
 
-async def _level(url: str, peer: bool, clients: int, requests: int, texts: list[str]) -> str:
+def varied_texts(count: int, seed: int = 0) -> list[str]:
+    """``count`` requests of realistic, varied lengths: 3 words to two sentences."""
+    sentences, rng = dev_sentences(), random.Random(seed)
+    texts = []
+    for _ in range(count):
+        words = " ".join(rng.sample(sentences, rng.choice((1, 1, 2)))).split()
+        texts.append(" ".join(words[: rng.randint(min(3, len(words)), len(words))]))
+    return texts
+
+
+async def _level(
+    url: str, peer: bool, clients: int, requests: int, texts: list[str], *, rss: RssLog | None
+) -> str:
     async with httpx.AsyncClient(timeout=60) as client:
-        queue = list(range(requests))
+        queue = list(range(requests))[::-1]
         results: list[Result] = []
 
         async def worker() -> None:
             while queue:
                 i = queue.pop()
                 results.append(await _one(client, url, texts[i % len(texts)], peer))
+                if rss is not None and not peer:
+                    rss.sample(len(results))
 
         started = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(clients)))
@@ -130,12 +158,23 @@ def main() -> None:
     parser.add_argument("--cancel-storm", type=int, default=0, help="streams to hang up on")
     parser.add_argument("--storm-parallel", type=int, default=4, help="of them at a time")
     parser.add_argument(
+        "--texts", type=int, default=0, help="distinct texts of varied length (0: 24 sentences)"
+    )
+    parser.add_argument("--rss-every", type=int, default=0, help="sample RSS every N requests")
+    parser.add_argument(
         "--server", default="edgetts serve --workers 1 --queue 4", help="how it was started"
     )
     args = parser.parse_args()
-    texts = dev_sentences()[:24]
+    texts = varied_texts(args.texts) if args.texts else dev_sentences()[:24]
     rss_before = _rss_mb(args.server_pid)
-    print(f"CPU: {cpu_model()}; {args.requests} requests per level, WAV, loopback; {args.server}\n")
+    rss = None
+    if args.server_pid and args.rss_every:
+        rss = RssLog(args.server_pid, args.rss_every, [])
+    described = f"{args.texts} varied texts" if args.texts else "24 development sentences"
+    print(
+        f"CPU: {cpu_model()}; {args.requests} requests per level of {described}, WAV, "
+        f"loopback; {args.server}\n"
+    )
     print(
         "| server | clients | answered | 429s waited | first byte p50 ms | p99 ms "
         "| total p50 ms | audio s per wall s |"
@@ -144,10 +183,14 @@ def main() -> None:
     for clients in args.clients:
         for peer in [False, True] if args.peer else [False]:
             url = args.peer if peer else args.url
-            print(asyncio.run(_level(url, peer, clients, args.requests, texts)), flush=True)
+            row = asyncio.run(_level(url, peer, clients, args.requests, texts, rss=rss))
+            print(row, flush=True)
     rss_after = _rss_mb(args.server_pid)
     if rss_before is not None and rss_after is not None:
         print(f"\nedgetts serve RSS: {rss_before:.0f} MB before, {rss_after:.0f} MB after the load")
+    if rss is not None and rss.samples:
+        print("\n| requests served | RSS MB |\n|---|---|")
+        print("\n".join(f"| {served} | {mb:.0f} |" for served, mb in rss.samples))
     if args.cancel_storm:
         text = " ".join(texts[:6])
         storm = asyncio.run(_cancel_storm(args.url, args.cancel_storm, args.storm_parallel, text))

@@ -7,7 +7,9 @@ import pytest
 
 from edgetts import EdgeTTS, ModelLoadError
 from edgetts.backends import load_graph
-from edgetts.split import split_voice
+from edgetts.backends._model import model_inputs
+from edgetts.split import split_voice, text_prior
+from edgetts.streaming import DECODER_CONTEXT, FIXED_WINDOWS, expand_prior
 
 LONG = (
     "When the storm finally passed, the villagers walked down to the harbor to count the "
@@ -106,3 +108,59 @@ def test_split_cache_is_reused(joe_ort: EdgeTTS, tmp_path: Path) -> None:
     again = split_voice(joe_ort.voice.model_path, tmp_path)
     assert again == first and again.prior.stat().st_mtime_ns == stamp
     assert [p.name for p in tmp_path.iterdir()] == [first.prior.parent.name]  # no staging left
+
+
+def test_expand_prior_repeats_each_id_for_its_frames() -> None:
+    mean = np.array([[[1.0, 2.0, 3.0]]], np.float32)  # 1 channel, 3 ids
+    log_std = np.log(np.array([[[1.0, 2.0, 4.0]]], np.float32))
+    durations = np.array([[[2.0, 0.0, 3.0]]], np.float32)
+    exact = expand_prior(mean, log_std, durations, 0.0, np.random.default_rng(0))
+    np.testing.assert_array_equal(exact, [[[1, 1, 3, 3, 3]]])
+    draw = np.random.default_rng(7).standard_normal((1, 1, 5), dtype=np.float32)
+    sampled = expand_prior(mean, log_std, durations, 0.5, np.random.default_rng(7))
+    np.testing.assert_allclose(sampled, exact + draw * 0.5 * np.array([1, 1, 4, 4, 4]), rtol=1e-6)
+    # no frames at all: one frame of the prior's zero mean, as Piper's graph gives
+    silent = expand_prior(mean, log_std, np.zeros_like(durations), 0.0, np.random.default_rng(0))
+    np.testing.assert_array_equal(silent, np.zeros((1, 1, 1), np.float32))
+
+
+def test_text_prior_and_expansion_equal_the_whole_prior(  # type: ignore[no-untyped-def]
+    joe_ort: EdgeTTS, split, tmp_path: Path
+) -> None:
+    cut = text_prior(split.prior, tmp_path)
+    assert (cut.mean, cut.log_std) == ("/enc_p/Split_output_0", "/enc_p/Split_output_1")
+    assert text_prior(split.prior, tmp_path) == cut  # cached: one file, no staging left
+    assert sorted(p.name for p in tmp_path.iterdir()) == [cut.path.stem + ".json", cut.path.name]
+    ids = joe_ort._ids(joe_ort.phonemize(LONG)[0])
+    scales = np.array([0.0, 0.8, 0.0], np.float32)
+    feed = model_inputs(ids, scales, None, False, split.prior)
+    prior, text = (load_graph("onnxruntime", path) for path in (split.prior, cut.path))
+    whole = dict(zip(prior.outputs, prior.run(feed), strict=True))
+    parts = dict(zip(text.outputs, text.run(feed), strict=True))
+    z_p = expand_prior(
+        parts[cut.mean], parts[cut.log_std], parts[cut.durations], 0.0, np.random.default_rng()
+    )
+    np.testing.assert_allclose(z_p, whole[split.z_p], atol=1e-5)
+    np.testing.assert_array_equal(parts[cut.durations], whole[split.durations])
+
+
+def test_openvino_decodes_only_the_shapes_compiled_at_load(joe_openvino: EdgeTTS) -> None:
+    """New shapes cost OpenVINO compile time and memory that is never given back."""
+    model = joe_openvino._split_model()
+    seen: set[tuple[int, ...]] = set()
+    run = model.decoder.run
+
+    def spy(feed):  # type: ignore[no-untyped-def]
+        seen.update(tuple(v.shape) for v in feed.values())
+        return run(feed)
+
+    model.decoder.run = spy  # type: ignore[method-assign]
+    try:
+        for chunk_ms in (50, 100, 400, 5000):
+            list(joe_openvino.stream(LONG, chunk_ms=chunk_ms))
+        joe_openvino.speak(LONG + " " + LONG)
+    finally:
+        del model.decoder.run
+    channels = next(iter(seen))[1]
+    assert seen == {(1, channels, w + 2 * DECODER_CONTEXT) for w in FIXED_WINDOWS}
+    assert model.text is not None  # frames are expanded outside the graph

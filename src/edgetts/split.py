@@ -25,7 +25,7 @@ from pathlib import Path
 from .errors import ModelLoadError
 from .files import sha256_file, store_dir
 
-__all__ = ["GRAPHS", "SplitVoice", "cut_points", "split_voice"]
+__all__ = ["GRAPHS", "SplitVoice", "TextPrior", "cut_points", "split_voice", "text_prior"]
 
 GRAPHS = ("prior", "flow", "decoder")  # in the order they run
 
@@ -121,3 +121,75 @@ def _build(model_path: Path, folder: Path) -> None:
                 raise
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+@dataclass(frozen=True)
+class TextPrior:
+    """The prior graph cut before it expands phonemes into frames."""
+
+    path: Path
+    mean: str  # (1, channels, ids): the prior's mean per phoneme id
+    log_std: str  # (1, channels, ids)
+    durations: str  # (1, 1, ids): frames per id, already rounded up
+
+
+def text_prior(prior: Path, cache_dir: Path | None = None) -> TextPrior:
+    """``prior`` without its expansion into frames (made once, cached by its SHA-256).
+
+    Everything after the durations has the sentence's frame count as its shape,
+    a value the graph computes. OpenVINO keeps kernels per shape it meets
+    inside a graph as well as at its inputs, so with a new frame count almost
+    every call its memory grew without end (+38 MB per 200 sentences after
+    warm-up); the expansion is a repeat, done by :func:`expand_prior` instead.
+    """
+    folder = cache_dir or store_dir() / "split"
+    target = folder / f"text-{sha256_file(prior)[:16]}-v{_FORMAT}.onnx"
+    names = target.with_suffix(".json")  # written last: the pair is complete
+    if names.is_file():
+        return TextPrior(target, **json.loads(names.read_text(encoding="utf-8")))
+    import onnx
+    from onnx.utils import extract_model
+
+    graph = onnx.load(str(prior), load_external_data=False).graph
+    producer = {out: node for node in graph.node for out in node.output}
+    durations = [n.output[0] for n in graph.node if n.op_type == "Ceil"]
+    draws = [n for n in graph.node if n.op_type == "RandomNormalLike" and n.name.startswith("/")]
+    draws = [n for n in draws if not n.name.startswith("/dp/")]  # not the duration noise
+
+    def text_level(frames: str) -> str | None:
+        """``x`` for ``frames`` = Transpose(MatMul(path, Transpose(x)))."""
+        node = producer.get(frames)
+        for op_type, pick in (("Transpose", 0), ("MatMul", 1), ("Transpose", 0)):
+            if node is None or node.op_type != op_type:
+                return None
+            source: str = node.input[pick]
+            node = producer.get(source)
+        return source
+
+    # z_p = frames(mean) + noise * Exp(frames(log_std)) * noise_scale
+    mean = text_level(draws[0].input[0]) if len(draws) == 1 else None
+    scaled = [n for n in graph.node if draws and draws[0].output[0] in n.input]
+    exp = [producer.get(i) for n in scaled for i in n.input if i != draws[0].output[0]]
+    std = exp[0] if len(exp) == 1 else None
+    log_std = text_level(std.input[0]) if std is not None and std.op_type == "Exp" else None
+    if len(durations) != 1 or mean is None or log_std is None:
+        raise ModelLoadError(
+            f"model {prior} cannot be cut before its frame expansion: it does not draw "
+            "z_p = mean + noise * exp(log_std) * noise_scale as Piper's export does"
+        )
+    cut = TextPrior(target, mean, log_std, durations[0])
+    folder.mkdir(parents=True, exist_ok=True)
+    for path in (target, names):
+        handle, staging = tempfile.mkstemp(prefix=".text-", dir=folder)
+        os.close(handle)
+        try:
+            if path == target:
+                inputs = [i.name for i in graph.input]
+                extract_model(str(prior), staging, inputs, [mean, log_std, durations[0]])
+            else:
+                fields = {"mean": mean, "log_std": log_std, "durations": durations[0]}
+                Path(staging).write_text(json.dumps(fields), encoding="utf-8")
+            os.replace(staging, path)  # atomic
+        finally:
+            Path(staging).unlink(missing_ok=True)
+    return cut

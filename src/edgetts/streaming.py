@@ -5,7 +5,8 @@ The first window then runs the flow and the decoder on just its own frames
 plus some right context, so the first sound costs only the prior and a few
 dozen frames; after it, the flow runs once over the whole sentence and the
 decoder works through it in windows that grow eightfold, each decoded with
-``DECODER_CONTEXT`` frames of overlap on both sides that are thrown away. The
+``DECODER_CONTEXT`` frames of overlap on both sides that are thrown away (on
+OpenVINO, windows of a few fixed sizes instead, see ``_fixed_windows``). The
 result matches the whole-sentence synthesis (measured on the real voice: 61 dB
 SNR or better over the long development sentences; see the tests).
 """
@@ -22,15 +23,16 @@ from numpy.typing import NDArray
 
 from .backends import BackendOptions, Graph, load_graph
 from .backends._model import check_model_io, model_inputs
-from .split import GRAPHS, SplitVoice, split_voice
+from .split import GRAPHS, SplitVoice, TextPrior, split_voice, text_prior
 
-__all__ = ["Front", "StreamingModel", "bucket"]
+__all__ = ["Front", "StreamingModel", "bucket", "expand_prior"]
 
 DECODER_CONTEXT = 8  # frames each side of a decoder window
 FLOW_CONTEXT = 24  # further right context for the first window's own flow pass
 MAX_WINDOW_FRAMES = 512
-#: The two window sizes (frames) whole sentences are decoded in on OpenVINO.
-FIXED_WINDOWS = (64, 256)
+#: The window sizes (frames) OpenVINO decodes in: the first streamed chunk
+#: takes the smallest that holds it, the rest of a sentence 64 and 256.
+FIXED_WINDOWS = (16, 64, 256)
 # Each window is this much longer than the last: few windows (each pays its
 # context twice), and each is decoded long before the audio before it has played.
 WINDOW_GROWTH = 8
@@ -51,6 +53,30 @@ class Front:
     z_p: Array  # (1, channels, frames)
     mask: Array  # (1, 1, frames)
     durations: Array  # frames per phoneme id
+
+
+def expand_prior(
+    mean: Array,
+    log_std: Array,
+    durations: Array,
+    noise_scale: float,
+    noise: np.random.Generator,
+) -> Array:
+    """``z_p``: each id's mean and deviation repeated for its frames, then sampled.
+
+    As Piper's graph does it (one frame at least; ``durations`` are whole
+    numbers), with ``noise`` drawing the standard normal.
+    """
+    repeats = durations.reshape(-1).astype(np.int64)
+    frames = max(1, int(repeats.sum()))
+    mean_f = np.zeros((1, mean.shape[1], frames), np.float32)
+    std_f = np.ones_like(mean_f)  # exp(0) where no id covers the single frame
+    if repeats.sum():
+        mean_f[0] = np.repeat(mean[0], repeats, axis=1)
+        std_f[0] = np.exp(np.repeat(log_std[0], repeats, axis=1))
+    draw = noise.standard_normal(mean_f.shape, dtype=np.float32)
+    z_p: Array = mean_f + draw * std_f * np.float32(noise_scale)
+    return z_p
 
 
 class StreamingModel:
@@ -74,17 +100,22 @@ class StreamingModel:
         def load(graph: str, path: Path) -> Graph:
             return load_graph(backend, path, replace(options, precision=self.precisions[graph]))
 
-        self.prior = load("prior", split.prior)
         self.flow = load("flow", split.flow)
         self.decoder = load("decoder", split.decoder)
-        self.name = self.prior.backend
+        self.name = self.flow.backend
+        # OpenVINO compiles kernels for every new shape, and every sentence has
+        # new lengths: pad them to a few bucket sizes so shapes repeat, and
+        # expand phonemes into frames here, where the frame count is no shape.
+        self.bucketed = self.name == "openvino"
+        self.text: TextPrior | None = None
+        if self.bucketed:
+            self.text = text_prior(split.prior, options.cache_dir and options.cache_dir / "split")
+        self.prior = load("prior", self.text.path if self.text else split.prior)
         self._takes_speaker = check_model_io(
             split.prior, self.prior.inputs, [*self.prior.outputs, "output"]
         )
+        self._noise = np.random.default_rng()
         self.hop: int | None = None  # audio samples per frame, known after the first decode
-        # OpenVINO compiles kernels for every new input shape, and every sentence
-        # has new lengths: pad them to a few bucket sizes so shapes repeat.
-        self.bucketed = self.prior.backend == "openvino"
         if self.bucketed:
             self.warm_up()
 
@@ -109,11 +140,17 @@ class StreamingModel:
         feed["input"] = self._padded(ids, ids.shape[1])
         # Copies: the runtime's buffers are reused, and these outlive the next call.
         out = dict(zip(self.prior.outputs, self.prior.run(feed), strict=True))
-        cut = self.split
-        z_p, mask, durations = (
-            np.array(out[name], dtype=np.float32) for name in (cut.z_p, cut.mask, cut.durations)
-        )
-        return Front(z_p, mask, durations.reshape(-1)[: ids.shape[1]])
+        if self.text is not None:
+            names: tuple[str, ...] = (self.text.mean, self.text.log_std, self.text.durations)
+            mean, log_std, durations = (out[name] for name in names)
+            z_p = expand_prior(mean, log_std, durations, float(scales[0]), self._noise)
+            mask = np.ones((1, 1, z_p.shape[2]), np.float32)
+        else:
+            cut = self.split
+            z_p, mask, durations = (
+                np.array(out[name], dtype=np.float32) for name in (cut.z_p, cut.mask, cut.durations)
+            )
+        return Front(z_p, mask, np.array(durations, np.float32).reshape(-1)[: ids.shape[1]])
 
     def infer(
         self, ids: NDArray[np.int64], scales: Array, speaker_id: int | None
@@ -141,32 +178,40 @@ class StreamingModel:
     def decode(self, front: Front) -> Array:
         """The whole sentence's waveform (a view: copy to keep)."""
         z = self.latent(front, front.z_p.shape[2])
-        return self._decode_fixed(z) if self.bucketed else self._decode(z)
-
-    def _decode_fixed(self, z: Array) -> Array:
-        """Decode in windows of :data:`FIXED_WINDOWS` frames only (plus context).
-
-        OpenVINO compiles kernels for each new input shape (measured on the
-        decoder: 110-140 ms in f32, 480-620 ms in bf16, against 30-80 ms for a
-        shape it has seen), so a whole sentence is decoded as windows of two
-        sizes, compiled once when the model loads: the windows of
-        :meth:`chunks`, each with ``DECODER_CONTEXT`` frames either side.
-        """
-        frames, small, big = z.shape[2], *FIXED_WINDOWS
-        pieces, start = [], 0
-        while start < frames:
-            left = frames - start
-            size = big if left > 3 * small else small
-            stop = min(frames, start + size)
-            lo = max(0, start - DECODER_CONTEXT)
-            hi = lo + size + 2 * DECODER_CONTEXT  # the fixed shape; zeros past the end
-            window = z[:, :, lo : min(frames, hi)]
-            padded = np.pad(window, [(0, 0), (0, 0), (0, hi - lo - window.shape[2])])
-            audio = self.decoder.run({self.split.z: padded})[0].reshape(-1)
-            hop = self.hop = len(audio) // padded.shape[2]
-            pieces.append(np.array(audio[(start - lo) * hop : (stop - lo) * hop]))
-            start = stop
+        if not self.bucketed:
+            return self._decode(z)
+        pieces = [np.array(piece) for piece in self._fixed_windows(z, 0)]
         return np.concatenate(pieces) if pieces else np.zeros(0, np.float32)
+
+    def _window(self, z: Array, start: int, size: int) -> Array:
+        """Frames ``start`` to ``start + size`` decoded as one fixed shape (a view).
+
+        The shape is ``size`` frames plus ``DECODER_CONTEXT`` either side, zeros
+        past the end, so OpenVINO sees only the shapes compiled at load.
+        """
+        frames = z.shape[2]
+        lo = max(0, start - DECODER_CONTEXT)
+        hi = lo + size + 2 * DECODER_CONTEXT
+        window = z[:, :, lo : min(frames, hi)]
+        padded = np.pad(window, [(0, 0), (0, 0), (0, hi - lo - window.shape[2])])
+        audio: Array = self.decoder.run({self.split.z: padded})[0].reshape(-1)
+        hop = self.hop = len(audio) // padded.shape[2]
+        return audio[(start - lo) * hop : (min(frames, start + size) - lo) * hop]
+
+    def _fixed_windows(self, z: Array, start: int) -> Iterator[Array]:
+        """Frames from ``start`` on, decoded in windows of :data:`FIXED_WINDOWS` only.
+
+        OpenVINO compiles kernels and plans memory for each new input shape
+        (measured on the decoder: 110-140 ms in f32, 480-620 ms in bf16, against
+        30-80 ms for a shape it has seen; and RSS grew to 1.1 GB over 1 000
+        streamed sentences when windows took bucketed shapes), so every window
+        takes one of the few shapes compiled when the model loads.
+        """
+        frames, small, big = z.shape[2], FIXED_WINDOWS[1], FIXED_WINDOWS[2]
+        while start < frames:
+            size = big if frames - start > 3 * small else small
+            yield self._window(z, start, size)
+            start += size
 
     def warm_up(self) -> None:
         """Compile the decoder for its fixed window shapes (OpenVINO), once, at load."""
@@ -175,8 +220,7 @@ class StreamingModel:
         graph = onnx.load(str(self.split.decoder), load_external_data=False).graph
         channels = graph.input[0].type.tensor_type.shape.dim[1].dim_value
         for size in FIXED_WINDOWS:
-            z = np.zeros((1, channels, size + 2 * DECODER_CONTEXT), np.float32)
-            self._decode_fixed(z)
+            self._window(np.zeros((1, channels, size), np.float32), 0, size)
 
     def chunks(self, front: Front, *, first_samples: int) -> Iterator[Array]:
         """Yield the sentence's waveform window by window (views: copy to keep).
@@ -189,22 +233,29 @@ class StreamingModel:
         if frames == 0:
             return
         size = max(1, -(-first_samples // (self.hop or 256)))  # Piper's hop until measured
+        if self.bucketed:  # at most one fixed window
+            size = min(size, FIXED_WINDOWS[-1])
         stop = min(frames, size)
         # First window: its own short flow pass, then the decoder.
         z_first = self.latent(front, min(frames, stop + DECODER_CONTEXT + FLOW_CONTEXT))
-        audio = self._decode(z_first[:, :, : min(frames, stop + DECODER_CONTEXT)])
-        hop = self.hop or 1
-        yield audio[: stop * hop]
+        if self.bucketed:  # in the smallest fixed window that holds it
+            window = next(w for w in FIXED_WINDOWS if w >= stop)
+            yield self._window(z_first, 0, window)[: stop * (self.hop or 1)]
+        else:
+            yield self._decode(z_first[:, :, : min(frames, stop + DECODER_CONTEXT)])[
+                : stop * (self.hop or 1)
+            ]
         if stop == frames:
             return
         z = self.latent(front, frames)
+        if self.bucketed:
+            yield from self._fixed_windows(z, stop)
+            return
+        hop = self.hop or 1
         start, size = stop, size * WINDOW_GROWTH
         while start < frames:
             stop = min(frames, start + size)
             left, right = max(0, start - DECODER_CONTEXT), min(frames, stop + DECODER_CONTEXT)
-            if self.bucketed:  # the bucket's padding is paid for anyway: fill it with frames
-                stop = min(frames, stop + bucket(right - left) - (right - left))
-                right = min(frames, stop + DECODER_CONTEXT)
             audio = self._decode(z[:, :, left:right])
             yield audio[(start - left) * hop : (stop - left) * hop]
             start, size = stop, min(MAX_WINDOW_FRAMES, size * WINDOW_GROWTH)
