@@ -19,6 +19,20 @@ from edgetts.eval import dev_sentences
 SHARED_SENTENCES = Path(__file__).parents[2] / "shared" / "data" / "dev_sentences.txt"
 
 
+def another_build(model: Path, target: Path) -> Path:
+    """``model`` saved again with another doc string: the same graph, other bytes, with
+    its voice JSON beside it (what a user's own export of the same voice looks like)."""
+    import shutil
+
+    import onnx
+
+    proto = onnx.load(str(model))
+    proto.doc_string = "another build"
+    onnx.save(proto, str(target))
+    shutil.copy(f"{model}.json", f"{target}.json")
+    return target
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _private_caches(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """Keep compiled models, split graphs and variants out of the user's cache."""

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 import wave
 from pathlib import Path
 
@@ -197,3 +198,29 @@ def test_audio_duration_and_int16() -> None:
 def test_normalize_ignores_nan_when_finding_the_peak_and_zeroes_it() -> None:
     x = np.array([0.5, np.nan, -0.7, 0.35], dtype=np.float32)
     np.testing.assert_allclose(normalize(x), [0.5 / 0.7, 0.0, -1.0, 0.5], rtol=1e-6)
+
+
+def test_temporaries_of_dead_writers_are_swept_not_those_of_live_ones(tmp_path: Path) -> None:
+    """SIGKILL runs no clean-up: the next write to the same target removes what it left."""
+    import subprocess
+    import sys
+
+    from edgetts.files import write_atomic
+
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    target = tmp_path / "a.wav"
+    left = tmp_path / f".a.wav.{dead.stdout.strip()}-0badf00d.tmp"
+    mine = tmp_path / f".a.wav.{os.getpid()}-0badf00d.tmp"  # a write still under way
+    other = tmp_path / f".b.wav.{dead.stdout.strip()}-0badf00d.tmp"  # another target's
+    for path in (left, mine, other):
+        path.write_bytes(b"partial")
+    write_atomic(target, b"done")
+    assert target.read_bytes() == b"done"
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        [target.name, mine.name, other.name]
+    )

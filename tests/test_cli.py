@@ -71,7 +71,8 @@ def test_unwritable_output_keeps_nothing(
 ) -> None:
     out = tmp_path / "missing_dir" / "x.wav"
     assert main(["speak", "hi", "-o", str(out), "--voice", str(tiny_voice)]) == 2
-    assert "No such file or directory" in capsys.readouterr().err
+    assert f"folder {out.parent} does not exist" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_voices_and_phonemize(capsys: pytest.CaptureFixture[str]) -> None:

@@ -10,6 +10,7 @@ import numpy as np
 import onnx
 import onnxruntime as ort
 import pytest
+from conftest import another_build
 from onnx import TensorProto, helper, numpy_helper
 
 from edgetts import EdgeTTS, available_backends
@@ -178,9 +179,7 @@ def test_store_refuses_what_it_cannot_trust(weights_variant, tmp_path: Path) -> 
     with pytest.raises(ValueError, match=r"unknown preset 'int4'; presets: \['int8'"):
         build_ptq(preset="int4")
     # A variant copied beside another build of the voice (different bytes) is refused.
-    other = tmp_path / f"{voice.name}.onnx"
-    other.write_bytes(voice.model_path.read_bytes() + b"\0")
-    shutil.copy(f"{voice.model_path}.json", f"{other}.json")
+    other = another_build(voice.model_path, tmp_path / f"{voice.name}.onnx")
     with pytest.raises(VariantMismatchError, match="built from a different en_US-joe-medium"):
         EdgeTTS(other, variant="int8-weights")
 

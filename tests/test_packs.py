@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import another_build
 from make_fingerprint import FINGERPRINT, SENTENCES, fingerprint
 
 from edgetts import EdgeTTS, available_backends
@@ -57,19 +58,12 @@ def test_a_pack_rebuilds_the_variant_byte_for_byte(store: Path, pack: Path) -> N
 
 def test_a_pack_for_another_voice_is_refused(store: Path, pack: Path, tmp_path: Path) -> None:
     voice = Voice.load(None)
-    other = tmp_path / f"{voice.name}.onnx"
-    other.write_bytes(voice.model_path.read_bytes() + b"\0")
-    shutil.copy(f"{voice.model_path}.json", f"{other}.json")
+    other = another_build(voice.model_path, tmp_path / f"{voice.name}.onnx")
     before = _store_listing(store)
     with pytest.raises(VariantMismatchError, match=r"made for en_US-joe-medium with sha256"):
         import_pack(pack, other)
     assert _store_listing(store) == before
     # Another build of a voice with the shipped voice's name speaks its own graph.
-    import onnx
-
-    model = onnx.load(str(voice.model_path))
-    model.doc_string = "another build"
-    onnx.save(model, str(other))
     assert EdgeTTS(other, backend="onnxruntime").variant == "fp32"
 
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import itertools
 import json
 import threading
 import tracemalloc
@@ -11,7 +12,7 @@ from conftest import SHARED_SENTENCES
 
 from edgetts import Voice, phonemize
 from edgetts.ids import PhonemeIdMapper
-from edgetts.text import clean_text, text_chunks
+from edgetts.text import bounded_words, clean_text, espeak_pieces, text_chunks
 
 GOLDEN = json.loads((Path(__file__).parent / "data" / "golden_phonemes.json").read_text("utf-8"))
 
@@ -186,3 +187,65 @@ def test_unknown_espeak_voice_is_a_phonemizer_error() -> None:
 
     with pytest.raises(PhonemizerError, match="espeak-ng has no voice named 'xx-nowhere'"):
         list(phonemize("hello", "xx-nowhere"))
+
+
+def _spoken(text: str, sound: str) -> int:
+    return "".join(s.ipa for s in phonemize(text)).count(sound)
+
+
+@pytest.mark.parametrize(
+    ("text", "sound", "count"),
+    [
+        ("7" * 5000, "ɛvən", 5000),  # espeak-ng alone: 26 per 2 000-character chunk
+        ("$" * 2000, "ɑːlɚ", 2000),  # 33
+        ("\U0001f600" * 1000, "ɪnɪŋ", 1000),  # 24
+        (" ".join("\U0001f600" * 300), "ɪnɪŋ", 300),  # 110 of 140: too many words in a call
+        ("&&&", "ænd", 3),  # 1
+    ],
+)
+def test_nothing_is_dropped(text: str, sound: str, count: int) -> None:
+    assert _spoken(text, sound) == count
+
+
+def test_a_word_too_long_for_espeak_is_read_in_pieces() -> None:
+    ipa = "".join(s.ipa for s in phonemize("ab" * 10_000))
+    assert ipa.count("b") == 10_000  # espeak-ng alone kept 82 per 2 000 characters
+
+
+def test_a_sentence_longer_than_one_espeak_call_stays_one_sentence() -> None:
+    text = "The cat sat. " + "word " * 100 + "end. Next one."
+    sentences = list(phonemize(text))
+    assert [s.text.split()[0] for s in sentences] == ["The", "word", "Next"]
+    assert sentences[1].ipa.count("wˈɜːd") == 100
+    assert sentences[1].text == ("word " * 100 + "end.").strip()
+
+
+@pytest.mark.parametrize(
+    ("text", "bounded"),
+    [
+        ("$$$", "$ $ $"),
+        ("&&", "& &"),
+        ("AT&T", "AT&T"),  # one named symbol between letters: as written
+        ("hello!!! ...", "hello!!! ..."),  # punctuation is not named
+        ("\U0001f1fa\U0001f1f8\U0001f1ec\U0001f1e7", "\U0001f1fa\U0001f1f8 \U0001f1ec\U0001f1e7"),
+        (
+            "\U0001f3f3\ufe0f\u200d\U0001f308\U0001f44d\U0001f3fd",
+            "\U0001f3f3\ufe0f\u200d\U0001f308 \U0001f44d\U0001f3fd",
+        ),
+        ("7" * 24, "7" * 24),
+        ("7" * 25, " ".join("7" * 25)),
+        ("x" * 64, "x" * 64),
+        ("x" * 70, "x" * 32 + " " + "x" * 32 + " " + "x" * 6),
+    ],
+)
+def test_bounded_words(text: str, bounded: str) -> None:
+    assert bounded_words(text) == bounded
+
+
+def test_espeak_pieces_cut_after_sentences_and_cover_the_text() -> None:
+    text = "The cat sat. " * 10 + "word " * 100 + "end.\nNext"
+    pieces = list(espeak_pieces(text))
+    assert pieces[0] == (0, 130, False)  # after the last sentence end among 48 words
+    assert [p[2] for p in pieces] == [False, True, True, False]
+    assert all(a[1] == b[0] for a, b in itertools.pairwise(pieces))
+    assert pieces[-1][1] == len(text)

@@ -209,3 +209,20 @@ def test_cli_output_choice_and_timestamp_suffix(
     assert main(["speak", "hi", "-o", str(out), "--timestamps", str(tmp_path / "t.txt")]) == 2
     assert "must end in .json, .srt or .vtt" in capsys.readouterr().err
     assert not out.exists()  # refused before any synthesis
+
+
+@pytest.mark.parametrize("target", ["timestamps", "output"])
+def test_cli_checks_every_target_before_writing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], target: str
+) -> None:
+    missing = tmp_path / "no such folder"
+    out = (missing if target == "output" else tmp_path) / "x.wav"
+    stamps = (missing if target == "timestamps" else tmp_path) / "t.json"
+    assert main(["speak", "hi", "-o", str(out), "--timestamps", str(stamps)]) == 2
+    bad = stamps if target == "timestamps" else out
+    assert f"cannot write {bad}: folder {missing} does not exist" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []  # nothing written, no temporaries
+    folder = tmp_path / "t.json"
+    folder.mkdir()
+    assert main(["speak", "hi", "-o", str(tmp_path / "x.wav"), "--timestamps", str(folder)]) == 2
+    assert f"cannot write {folder}: it is a folder" in capsys.readouterr().err

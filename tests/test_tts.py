@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import unicodedata
 from pathlib import Path
 
 import numpy as np
@@ -198,3 +199,44 @@ def test_a_huge_phoneme_run_is_spoken_in_bounded_calls(
     assert len(lengths) >= -(-len(ph.strip()) // limit)  # at least 13 calls
     assert max(lengths) <= 2 * limit + 1  # Piper's ids: a pad after each phoneme, BOS
     assert len(audio.samples) == sum(lengths) * 8  # the tiny voice: 8 samples an id
+
+
+def test_total_break_time_is_capped(tiny: EdgeTTS) -> None:
+    hours = "<speak>" + '<break time="60s"/>' * 100 + "</speak>"
+    with pytest.raises(ValueError, match=r"ask for 6000 s of silence; at most 600 s"):
+        tiny.stream(hours)  # refused before any audio
+    quiet = SynthesisConfig(max_break_seconds=6000.0, max_audio_seconds=6000.0)
+    assert sum(c.duration for c in tiny.stream(hours, syn_config=quiet)) == 6000.0
+
+
+def test_total_audio_is_capped(tiny: EdgeTTS) -> None:
+    text = "One sentence here. " * 100  # 2.05 s with the test voice
+    whole = tiny.speak(text).duration
+    with pytest.raises(ValueError, match=r"more than 1 s of audio; raise .*max_audio_seconds"):
+        tiny.speak(text, syn_config=SynthesisConfig(max_audio_seconds=1.0))
+    assert SynthesisConfig().audio_limit(100) == 600.0  # ten minutes for short inputs
+    assert SynthesisConfig().audio_limit(10_000) == 5000.0  # half a second per character
+    assert tiny.speak(text, syn_config=SynthesisConfig(max_audio_seconds=whole)).duration == whole
+
+
+def test_syn_config_is_the_keywords_in_one_object(tiny: EdgeTTS) -> None:
+    text = "One. Two."
+    keywords = tiny.speak(text, speed=2.0, volume=0.5, sentence_silence=0.25, sample_rate=22050)
+    config = SynthesisConfig(speed=2.0, volume=0.5, sentence_silence=0.25, sample_rate=22050)
+    together = tiny.speak(text, syn_config=config)
+    np.testing.assert_array_equal(together.samples, keywords.samples)
+    assert together.sample_rate == 22050
+    with pytest.raises(TypeError, match=r"pass \['speed'\] inside syn_config, not beside it"):
+        tiny.speak(text, syn_config=config, speed=1.5)
+    with pytest.raises(TypeError, match="syn_config must be a SynthesisConfig, got dict"):
+        tiny.stream(text, syn_config={"speed": 2.0})  # type: ignore[arg-type]
+
+
+def test_phonemize_reads_ssml_markup_as_markup(tiny: EdgeTTS) -> None:
+    marked = tiny.phonemize('<speak>Hello <break time="1s"/> world.</speak>')
+    assert [s.ipa for s in marked] == [s.ipa for s in tiny.phonemize("Hello")] + [
+        s.ipa for s in tiny.phonemize("world.")
+    ]
+    (given,) = tiny.phonemize('<speak><phoneme alphabet="ipa" ph="həlˈoʊ">x</phoneme></speak>')
+    assert given.ipa == unicodedata.normalize("NFD", "həlˈoʊ")
+    assert "spˈiːk" not in "".join(s.ipa for s in tiny.phonemize("<speak>Hi.</speak>", ssml=True))

@@ -149,3 +149,17 @@ def test_a_damaged_model_is_a_typed_error_naming_it(
     model.write_bytes(data[: len(data) // 2] if damage == "truncated" else os.urandom(len(data)))
     with pytest.raises(ModelLoadError, match=f"model {re.escape(str(model))}"):
         EdgeTTS(model, backend=backend)
+
+
+def test_ids_beyond_the_models_embedding_are_refused(tmp_path: Path) -> None:
+    """ONNX Runtime fails on them mid-call; OpenVINO speaks garbage."""
+    joe = Voice.load()
+    model = tmp_path / "v.onnx"
+    model.symlink_to(joe.model_path)
+    data = joe.config.to_dict()
+    data["phoneme_id_map"]["a"] = [99_999]
+    config = tmp_path / "v.onnx.json"
+    config.write_text(json.dumps(data), encoding="utf-8")
+    message = f"voice config {config}: phoneme_id_map maps 'a' to id 99999, but model {model}"
+    with pytest.raises(VoiceConfigError, match=re.escape(message) + " embeds ids 0..255 only"):
+        Voice.load(model)

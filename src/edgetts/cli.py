@@ -7,6 +7,7 @@ import argparse
 import contextlib
 import json
 import logging
+import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -20,7 +21,8 @@ from .backends import available_backends
 from .config import SUPPORTED_SAMPLE_RATES
 from .errors import BackendUnavailableError, EdgeTTSError
 from .files import commit, discard, open_temp_beside, write_atomic
-from .phonemize import phonemize
+from .phonemize import segment_sentences
+from .ssml import Segment, is_ssml, parse_ssml
 from .text import check_text
 from .timestamps import PhonemeTime, Timeline, WordTime, to_srt, to_vtt
 from .voice import DEFAULT_VOICE, Voice, installed_voices
@@ -42,6 +44,9 @@ def _speak(args: argparse.Namespace) -> int:
     if (args.output is None) == (args.raw is None):
         raise ValueError("give exactly one of -o/--output (WAV) and --raw (PCM, '-' for stdout)")
     _check_timestamps_path(args.timestamps)
+    for path in (args.output, None if args.raw == "-" else args.raw, args.timestamps):
+        if path is not None:
+            _check_writable(Path(path))
     text = check_text(_read_text(args.text))
     tts = EdgeTTS(
         args.voice,
@@ -128,6 +133,17 @@ _TIMESTAMP_FORMATS: dict[str, Callable[[Sequence[WordTime], Sequence[PhonemeTime
 }
 
 
+def _check_writable(path: Path) -> None:
+    """Before any synthesis: ``path`` can be written (its folder exists, it is no folder)."""
+    folder = path.parent
+    if not folder.is_dir():
+        raise ValueError(f"cannot write {path}: folder {folder} does not exist")
+    if path.is_dir():
+        raise ValueError(f"cannot write {path}: it is a folder")
+    if not os.access(folder, os.W_OK):
+        raise ValueError(f"cannot write {path}: folder {folder} is not writable")
+
+
 def _check_timestamps_path(path: Path | None) -> None:
     if path is not None and path.suffix.lower() not in _TIMESTAMP_FORMATS:
         raise ValueError(f"timestamps file {path} must end in .json, .srt or .vtt")
@@ -152,8 +168,10 @@ def _voices(_: argparse.Namespace) -> int:
 def _phonemize(args: argparse.Namespace) -> int:
     text = check_text(_read_text(args.text))
     espeak_voice = Voice.load(args.voice).config.espeak_voice
-    for sentence in phonemize(text, espeak_voice):
-        print(sentence.ipa)
+    segments = parse_ssml(text) if is_ssml(text) else [Segment("text", text)]
+    for segment in segments:
+        for sentence in segment_sentences(segment, espeak_voice):
+            print(sentence.ipa)
     return 0
 
 

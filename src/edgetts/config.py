@@ -141,6 +141,12 @@ class SynthesisConfig:
     volume: float = 1.0
     normalize: bool = True
     sentence_silence: float = 0.0
+    #: The most ``<break>`` time one call may ask for, in seconds, all breaks together.
+    max_break_seconds: float = 600.0
+    #: The most audio one call may make, in seconds; ``None``: 10 minutes, or
+    #: half a second per character of input if that is more (speech takes about
+    #: 0.07 s a character: a book fits, a small input cannot ask for hours).
+    max_audio_seconds: float | None = None
 
     def __post_init__(self) -> None:
         check_number("speed", self.speed, low=0.1, high=10.0)
@@ -148,6 +154,8 @@ class SynthesisConfig:
         check_number("noise_w", self.noise_w, low=0.0, high=2.0)
         check_number("volume", self.volume, low=0.0, high=10.0)
         check_number("sentence_silence", self.sentence_silence, low=0.0, high=60.0)
+        check_number("max_break_seconds", self.max_break_seconds, low=0.0, high=86_400.0)
+        check_number("max_audio_seconds", self.max_audio_seconds, low=1.0, high=1e7)
         if self.sample_rate is not None:
             if isinstance(self.sample_rate, bool) or not isinstance(self.sample_rate, int):
                 raise TypeError(
@@ -162,6 +170,12 @@ class SynthesisConfig:
             isinstance(self.speaker_id, bool) or not isinstance(self.speaker_id, int)
         ):
             raise TypeError(f"speaker_id must be an int or None, got {self.speaker_id!r}")
+
+    def audio_limit(self, characters: int) -> float:
+        """The most seconds of audio a call with ``characters`` of input may make."""
+        if self.max_audio_seconds is not None:
+            return self.max_audio_seconds
+        return max(600.0, 0.5 * characters)
 
     def scales(self, voice: VoiceConfig) -> tuple[float, float, float]:
         """``(noise_scale, length_scale, noise_w)`` as the model's ``scales`` input wants."""

@@ -3,7 +3,11 @@
 Writes go to a temporary file beside the target (same file system), renamed
 over it only once complete. An interrupted or failed write leaves neither a
 torn file nor a stray temporary, and never touches the old file. Folders are
-made the same way: built under a temporary name, then renamed into place."""
+made the same way: built under a temporary name, then renamed into place.
+
+Temporaries are named ``.TARGET.PID-RANDOM.tmp``: what a killed process left
+behind (SIGKILL runs no clean-up) is removed by the next write to the same
+target, once no process of that id is alive."""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ import contextlib
 import functools
 import hashlib
 import os
+import re
 import secrets
 import shutil
 import tempfile
@@ -25,7 +30,9 @@ __all__ = [
     "open_temp_beside",
     "sha256_file",
     "staged_folder",
+    "staging_dir",
     "store_dir",
+    "sweep_temps",
     "write_atomic",
 ]
 
@@ -72,8 +79,8 @@ def staged_folder(folder: Path, *, replace: bool = False) -> Iterator[Path]:
     """
     if folder.exists() and not replace:
         raise FileExistsError(f"{folder} already exists")
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
+    staging = staging_dir(folder)
+    # Not a sweepable name: if the swap is cut short, this is the user's folder.
     old = folder.with_name(f".{folder.name}-{secrets.token_hex(4)}.old")
     try:
         yield staging
@@ -91,10 +98,48 @@ def staged_folder(folder: Path, *, replace: bool = False) -> Iterator[Path]:
         shutil.rmtree(old, ignore_errors=True)
 
 
+_TEMP = re.compile(r"^\.(?P<target>.+)\.(?P<pid>\d+)-[a-z0-9_]+\.tmp$")
+
+
+def _temp_name(target: str) -> str:
+    return f".{target}.{os.getpid()}-{secrets.token_hex(4)}.tmp"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
+
+
+def sweep_temps(target: Path) -> None:
+    """Remove the temporaries for ``target`` left by processes no longer alive."""
+    with contextlib.suppress(OSError):
+        for entry in target.parent.iterdir():
+            found = _TEMP.match(entry.name)
+            if found and found["target"] == target.name and not _alive(int(found["pid"])):
+                if entry.is_dir() and not entry.is_symlink():
+                    shutil.rmtree(entry, ignore_errors=True)
+                else:
+                    entry.unlink(missing_ok=True)
+
+
+def staging_dir(target: Path) -> Path:
+    """A new, empty folder beside ``target`` to build it in (made after a sweep)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    sweep_temps(target)
+    prefix = f".{target.name}.{os.getpid()}-"
+    return Path(tempfile.mkdtemp(prefix=prefix, suffix=".tmp", dir=target.parent))
+
+
 def open_temp_beside(path: Path) -> tuple[BinaryIO, Path]:
     """A new, empty file next to ``path``, created with the user's umask."""
+    sweep_temps(path)
     while True:
-        tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+        tmp = path.with_name(_temp_name(path.name))
         try:
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
         except FileExistsError:

@@ -17,9 +17,10 @@ from dataclasses import dataclass
 from . import _core
 from .errors import PhonemizerError
 from .normalize import normalize_text
-from .text import DEFAULT_CHUNK_CHARS, clean_text, text_chunks
+from .ssml import Segment
+from .text import DEFAULT_CHUNK_CHARS, bounded_words, clean_text, espeak_pieces, text_chunks
 
-__all__ = ["Sentence", "phonemize"]
+__all__ = ["Sentence", "phonemize", "segment_sentences"]
 
 _LANGUAGE_SWITCH = re.compile(r"\([^)]+\)")
 _load_lock = threading.Lock()
@@ -102,25 +103,31 @@ def _ensure_espeak() -> None:
 
 
 def _chunk_sentences(chunk: str, espeak_voice: str) -> Iterator[Sentence]:
-    try:
-        clauses = _core.espeak_clauses(espeak_voice, chunk)
-    except _core.EspeakError as exc:
-        raise PhonemizerError(str(exc)) from exc
+    chunk = bounded_words(chunk)
     ipa: list[str] = []
     breaks: list[tuple[int, int]] = []  # (ipa pieces, text end) after each inner clause
     start = 0
-    for n, (clause_ipa, terminator, end_of_sentence, end) in enumerate(clauses):
-        ipa.append(_LANGUAGE_SWITCH.sub("", clause_ipa) + terminator)
-        inner = terminator in (",", ":", ";")
-        if inner:
-            ipa.append(" ")
-        if end_of_sentence or n == len(clauses) - 1:
-            sentence = _sentence(chunk[start:end], ipa, breaks, start)
-            if sentence is not None:
-                yield sentence
-            ipa, breaks, start = [], [], end
-        elif inner:
-            breaks.append((len(ipa), end))
+    for low, high, continues in espeak_pieces(chunk):
+        try:
+            clauses = _core.espeak_clauses(espeak_voice, chunk[low:high])
+        except _core.EspeakError as exc:
+            raise PhonemizerError(str(exc)) from exc
+        for n, (clause_ipa, terminator, end_of_sentence, piece_end) in enumerate(clauses):
+            end = low + piece_end
+            ipa.append(_LANGUAGE_SWITCH.sub("", clause_ipa) + terminator)
+            inner = terminator in (",", ":", ";")
+            if inner:
+                ipa.append(" ")
+            going_on = continues and n == len(clauses) - 1  # into the next piece
+            if not going_on and (end_of_sentence or n == len(clauses) - 1):
+                sentence = _sentence(chunk[start:end], ipa, breaks, start)
+                if sentence is not None:
+                    yield sentence
+                ipa, breaks, start = [], [], end
+            elif inner:
+                breaks.append((len(ipa), end))
+            elif going_on:
+                ipa.append(" ")
 
 
 def _sentence(
@@ -161,3 +168,14 @@ def phonemize(
     for chunk in text_chunks(text, chunk_chars):
         cleaned = clean_text(chunk)
         yield from _chunk_sentences(normalize_text(cleaned) if normalize else cleaned, espeak_voice)
+
+
+def segment_sentences(
+    segment: Segment, espeak_voice: str, *, normalize: bool | None = None
+) -> Iterator[Sentence]:
+    """The sentences of one SSML segment: its text phonemised, its ``<phoneme>`` as
+    given (one sentence), nothing for a break."""
+    if segment.kind == "phonemes":
+        yield Sentence(segment.text, tuple(unicodedata.normalize("NFD", segment.text)))
+    elif segment.kind == "text":
+        yield from phonemize(segment.text, espeak_voice, normalize=normalize)

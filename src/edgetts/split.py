@@ -18,12 +18,11 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import ModelLoadError
-from .files import sha256_file, store_dir
+from .files import open_temp_beside, sha256_file, staging_dir, store_dir
 
 __all__ = ["GRAPHS", "SplitVoice", "TextPrior", "cut_points", "split_voice", "text_prior"]
 
@@ -103,8 +102,7 @@ def _build(model_path: Path, folder: Path) -> None:
     from onnx.utils import extract_model
 
     cut, inputs = cut_points(model_path)
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".split-", dir=folder.parent))
+    staging = staging_dir(folder)
     source = str(model_path)
     try:
         prior_outputs = [cut["z_p"], cut["mask"], cut["durations"]]
@@ -180,16 +178,16 @@ def text_prior(prior: Path, cache_dir: Path | None = None) -> TextPrior:
     cut = TextPrior(target, mean, log_std, durations[0])
     folder.mkdir(parents=True, exist_ok=True)
     for path in (target, names):
-        handle, staging = tempfile.mkstemp(prefix=".text-", dir=folder)
-        os.close(handle)
+        file, staging = open_temp_beside(path)
+        file.close()
         try:
             if path == target:
                 inputs = [i.name for i in graph.input]
-                extract_model(str(prior), staging, inputs, [mean, log_std, durations[0]])
+                extract_model(str(prior), str(staging), inputs, [mean, log_std, durations[0]])
             else:
                 fields = {"mean": mean, "log_std": log_std, "durations": durations[0]}
-                Path(staging).write_text(json.dumps(fields), encoding="utf-8")
+                staging.write_text(json.dumps(fields), encoding="utf-8")
             os.replace(staging, path)  # atomic
         finally:
-            Path(staging).unlink(missing_ok=True)
+            staging.unlink(missing_ok=True)
     return cut

@@ -53,7 +53,9 @@ class Segment:
 
 
 def is_ssml(text: str) -> bool:
-    return text.lstrip().startswith("<speak")
+    """Whether ``text`` is an SSML document: ``<speak>`` first, or an XML declaration
+    or DTD before it (parsed, so a DTD is refused rather than read aloud)."""
+    return text.lstrip().startswith(("<speak", "<?xml", "<!DOCTYPE"))
 
 
 def _say_as(kind: str, text: str) -> str:

@@ -207,9 +207,10 @@ class StreamingModel:
         streamed sentences when windows took bucketed shapes), so every window
         takes one of the few shapes compiled when the model loads.
         """
-        frames, small, big = z.shape[2], FIXED_WINDOWS[1], FIXED_WINDOWS[2]
+        frames, (tiny, small, big) = z.shape[2], FIXED_WINDOWS
         while start < frames:
-            size = big if frames - start > 3 * small else small
+            left = frames - start
+            size = big if left > 3 * small else small if left > tiny else tiny
             yield self._window(z, start, size)
             start += size
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
-import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -20,7 +19,7 @@ from .config import SynthesisConfig, check_number
 from .errors import ModelLoadError, VariantError
 from .hardware import graph_precisions
 from .packs import default_variant, shipped_variant
-from .phonemize import Sentence, phonemize
+from .phonemize import Sentence, segment_sentences
 from .split import GRAPHS
 from .ssml import Segment, is_ssml, parse_ssml
 from .streaming import Front, StreamingModel
@@ -143,13 +142,17 @@ class EdgeTTS:
         """The voice's native sample rate."""
         return self.voice.config.sample_rate
 
-    def phonemize(self, text: str) -> list[Sentence]:
-        """The sentences of ``text`` with the phonemes the voice will speak."""
+    def phonemize(self, text: str, *, ssml: bool | None = None) -> list[Sentence]:
+        """The sentences of ``text`` with the phonemes the voice will speak
+        (``ssml`` as in :meth:`stream`: markup is read, never spoken)."""
         check_text(text)
-        return list(self._sentences(text))
+        use_ssml = is_ssml(text) if ssml is None else ssml
+        segments = parse_ssml(text) if use_ssml else [Segment("text", text)]
+        return [s for segment in segments for s in self._segment_sentences(segment)]
 
-    def _sentences(self, text: str) -> Iterator[Sentence]:
-        return phonemize(text, self.voice.config.espeak_voice, normalize=self.normalize)
+    def _segment_sentences(self, segment: Segment) -> Iterator[Sentence]:
+        espeak_voice = self.voice.config.espeak_voice
+        return segment_sentences(segment, espeak_voice, normalize=self.normalize)
 
     def _ids(self, sentence: Sentence) -> NDArray[np.int64]:
         mapped = self.voice.id_mapper(sentence.phonemes)
@@ -231,6 +234,7 @@ class EdgeTTS:
         self,
         text: str,
         *,
+        syn_config: SynthesisConfig | None = None,
         speed: float | None = None,
         noise_scale: float | None = None,
         noise_w: float | None = None,
@@ -270,7 +274,8 @@ class EdgeTTS:
         where it pauses anyway. Word timings count the clause as a sentence.
         """
         check_text(text)
-        config = SynthesisConfig(
+        config = _synthesis_config(
+            syn_config,
             speed=speed,
             noise_scale=noise_scale,
             noise_w=noise_w,
@@ -299,7 +304,14 @@ class EdgeTTS:
         segments = parse_ssml(text) if use_ssml else [Segment("text", text)]
         for segment in segments:
             _at_rate(config, segment.rate)  # validates every <prosody> speed before any audio
-        return self._render(segments, config, chunk_ms, timestamps, fast_start)
+        breaks = sum(s.seconds for s in segments if s.kind == "break")
+        if breaks > config.max_break_seconds:
+            raise ValueError(
+                f"the <break>s ask for {breaks:g} s of silence; at most "
+                f"{config.max_break_seconds:g} s (SynthesisConfig.max_break_seconds) are allowed"
+            )
+        limit = config.audio_limit(len(text))
+        return self._render(segments, config, chunk_ms, timestamps, fast_start, limit=limit)
 
     def _render(
         self,
@@ -308,36 +320,51 @@ class EdgeTTS:
         chunk_ms: float | None,
         timestamps: bool,
         fast_start: bool,
+        *,
+        limit: float,
+    ) -> Iterator[Audio]:
+        spoken, made = False, 0.0
+        for chunk in self._segments_audio(segments, config, chunk_ms, timestamps, fast_start):
+            spoken = True
+            made += chunk.duration
+            if made > limit:
+                raise ValueError(
+                    f"this call asks for more than {limit:g} s of audio; raise "
+                    "SynthesisConfig.max_audio_seconds to allow more"
+                )
+            yield chunk
+        if not spoken:  # e.g. only control characters or zero-width spaces
+            text = "".join(s.text for s in segments)
+            raise ValueError(f"nothing to speak in {text[:40]!r}: it has no speakable characters")
+
+    def _segments_audio(
+        self,
+        segments: list[Segment],
+        config: SynthesisConfig,
+        chunk_ms: float | None,
+        timestamps: bool,
+        fast_start: bool,
     ) -> Iterator[Audio]:
         rate = config.sample_rate or self.sample_rate
-        spoken = False
         for segment in segments:
-            if segment.kind == "break":
-                spoken = True  # silence asked for is an answer
+            if segment.kind == "break":  # silence asked for is an answer
                 yield Audio(_audio.silence(segment.seconds, rate), rate)
                 continue
             segment_config = _at_rate(config, segment.rate)
-            if segment.kind == "phonemes":
-                ipa = unicodedata.normalize("NFD", segment.text)
-                sentences: Iterable[Sentence] = [Sentence(segment.text, tuple(ipa))]
-            else:
-                sentences = self._sentences(segment.text)
+            sentences = self._segment_sentences(segment)
             if fast_start:
                 sentences = (part for whole in sentences for part in whole.split_first_clause())
             for sentence in (p for s in sentences for p in s.bounded(MAX_CALL_PHONEMES)):
-                spoken = True
                 if chunk_ms is None:
                     yield self.synthesize_sentence(sentence, segment_config, timestamps=timestamps)
                 else:
                     yield from self._stream_sentence(sentence, segment_config, chunk_ms)
-        if not spoken:  # e.g. only control characters or zero-width spaces
-            text = "".join(s.text for s in segments)
-            raise ValueError(f"nothing to speak in {text[:40]!r}: it has no speakable characters")
 
     def speak(
         self,
         text: str,
         *,
+        syn_config: SynthesisConfig | None = None,
         speed: float | None = None,
         noise_scale: float | None = None,
         noise_w: float | None = None,
@@ -353,21 +380,21 @@ class EdgeTTS:
         ``speed`` > 1 speaks faster; ``noise_scale``/``noise_w`` default to the
         voice's values; ``sample_rate`` resamples to one of
         :data:`edgetts.SUPPORTED_SAMPLE_RATES`; ``sentence_silence`` seconds of
-        silence go between sentences.
+        silence go between sentences. ``syn_config`` holds all of these (and
+        the limits) in one object, instead of the keywords.
         """
-        config = SynthesisConfig(sentence_silence=sentence_silence)  # validates it
-        chunks = self.stream(
-            text,
+        config = _synthesis_config(
+            syn_config,
             speed=speed,
             noise_scale=noise_scale,
             noise_w=noise_w,
             speaker_id=speaker_id,
             sample_rate=sample_rate,
             volume=volume,
-            ssml=ssml,
-            timestamps=timestamps,
+            sentence_silence=sentence_silence,
         )
-        rate = sample_rate or self.sample_rate
+        chunks = self.stream(text, syn_config=config, ssml=ssml, timestamps=timestamps)
+        rate = config.sample_rate or self.sample_rate
         gap = _audio.silence(config.sentence_silence, rate)
         parts: list[np.ndarray] = []
         timeline = Timeline()
@@ -387,6 +414,19 @@ class EdgeTTS:
             f"EdgeTTS(voice={self.voice.name!r}, backend={self.backend.name!r}, "
             f"variant={self.variant!r})"
         )
+
+
+def _synthesis_config(syn_config: SynthesisConfig | None, **keywords: object) -> SynthesisConfig:
+    """``syn_config``, or one made of the keywords; not both."""
+    if syn_config is None:
+        return SynthesisConfig(**keywords)  # type: ignore[arg-type]
+    if not isinstance(syn_config, SynthesisConfig):
+        raise TypeError(f"syn_config must be a SynthesisConfig, got {type(syn_config).__name__}")
+    defaults = SynthesisConfig()
+    given = sorted(k for k, v in keywords.items() if v != getattr(defaults, k))
+    if given:
+        raise TypeError(f"pass {given} inside syn_config, not beside it")
+    return syn_config
 
 
 def _at_rate(config: SynthesisConfig, rate: float) -> SynthesisConfig:

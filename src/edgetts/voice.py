@@ -3,6 +3,7 @@ beside it) or the name of a voice from an installed voice package."""
 
 from __future__ import annotations
 
+import functools
 import importlib.metadata
 import os
 from dataclasses import dataclass
@@ -10,7 +11,7 @@ from functools import cached_property
 from pathlib import Path
 
 from .config import VoiceConfig
-from .errors import VoiceNotFoundError
+from .errors import ModelLoadError, VoiceConfigError, VoiceNotFoundError
 from .ids import PhonemeIdMapper
 
 __all__ = ["DEFAULT_VOICE", "Voice", "installed_voices"]
@@ -78,9 +79,44 @@ class Voice:
                     f"(or pass the path to a .onnx file)"
                 )
             model = voices[text]
-        config = VoiceConfig.from_file(model.with_name(model.name + ".json"))
+        config_path = model.with_name(model.name + ".json")
+        config = VoiceConfig.from_file(config_path)
+        rows = embedded_ids(model)
+        top = max(i for ids in config.phoneme_id_map.values() for i in ids)
+        if rows is not None and top >= rows:
+            symbol = next(k for k, ids in config.phoneme_id_map.items() if top in ids)
+            raise VoiceConfigError(
+                f"voice config {config_path}: phoneme_id_map maps {symbol!r} to id {top}, but "
+                f"model {model} embeds ids 0..{rows - 1} only"
+            )
         return cls(name=model.name.removesuffix(".onnx"), model_path=model, config=config)
 
     @cached_property
     def id_mapper(self) -> PhonemeIdMapper:
         return PhonemeIdMapper(self.config.phoneme_id_map)
+
+
+def embedded_ids(model: Path) -> int | None:
+    """How many phoneme ids the model's text encoder embeds (None: no such layer).
+
+    Out-of-range ids fail on ONNX Runtime but give garbage on OpenVINO, so the
+    voice's map is checked against this before any inference.
+    """
+    stat = model.stat()
+    return _embedded_ids(str(model.resolve()), stat.st_size, stat.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=16)
+def _embedded_ids(path: str, size: int, mtime_ns: int) -> int | None:
+    import onnx
+
+    try:
+        graph = onnx.load(path, load_external_data=False).graph
+    except Exception as exc:  # protobuf's DecodeError, or an OSError
+        raise ModelLoadError(f"model {path} is not a readable ONNX file: {exc}") from exc
+    tables = {i.name: i.dims for i in graph.initializer if len(i.dims) == 2}
+    for node in graph.node:
+        table = node.input[0] if node.op_type == "Gather" and node.input else None
+        if node.name.endswith("/enc_p/emb/Gather") and table in tables:
+            return int(tables[table][0])
+    return None
