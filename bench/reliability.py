@@ -10,9 +10,10 @@ for (shorter is a silent loss), or a typed error (``TypeError``,
 ``ValueError`` or an ``EdgeTTSError``) whose message says why. Anything else
 is a crash; past 30 s per kB of input (60 s at least) it is a hang. Then, per
 backend: generated text and SSML (hypothesis), 8 threads against serial
-outputs, a soak of many calls (RSS growth), abandoned streams, and the CLI
-killed by SIGINT, SIGTERM and SIGKILL mid-write. The exit status is 1 if
-anything failed.
+outputs, a soak of many calls (RSS growth), abandoned streams, the CLI
+killed by SIGINT, SIGTERM and SIGKILL mid-write, and the peak RSS of 1 MB
+inputs (at most 1 GB; each synthesised for a bounded time, since a megabyte
+is hours of audio). The exit status is 1 if anything failed.
 """
 
 from __future__ import annotations
@@ -242,6 +243,42 @@ def _signals(backend: str) -> tuple[str, bool]:
     return "; ".join(outcomes), ok
 
 
+def megabytes(size: int) -> dict[str, str]:
+    """Inputs of ``size`` bytes (UTF-8) that stress each stage."""
+    ph = '<speak><phoneme alphabet="ipa" ph="{}">x</phoneme></speak>'
+    return {
+        "prose": ("The birch canoe slid on the smooth planks. " * size)[:size],
+        "one word": "a" * size,
+        "digits": "7" * size,
+        "emoji": "\U0001f600" * (size // 4),
+        "SSML <phoneme>": ph.format("həˈloʊ " * (size // 8)),
+        "SSML breaks": "<speak>" + '<break time="10ms"/>' * (size // 20) + "</speak>",
+    }
+
+
+def run_megabytes(backends: list[str], fast: bool) -> tuple[list[str], int]:
+    """Peak RSS for inputs of 1 MB (20 kB in the fast form), each for a bounded time."""
+    size, seconds = (20_000, 3) if fast else (1_000_000, 15)
+    inputs = megabytes(size)
+    if fast:
+        inputs = {k: inputs[k] for k in ("one word", "emoji", "SSML <phoneme>")}
+    rows, failed = [], 0
+    for backend in backends:
+        for name, text in inputs.items():
+            for chunk_ms in [100] if fast else [None, 100]:
+                job = {"text": text, "seconds": seconds, "chunk_ms": chunk_ms}
+                result = _child("peak", backend, job, 120.0 + 4 * seconds)
+                good = result["kind"] == "pass"
+                failed += not good
+                how = "speak" if chunk_ms is None else "stream 100 ms"
+                rows.append(
+                    f"| {size / 1e6:g} MB {name}, {how} | {backend} | {result['outcome']} | "
+                    f"{float(str(result['seconds'])):.0f} | {'pass' if good else 'FAIL'} |"
+                )
+                print(rows[-1], flush=True)
+    return rows, failed
+
+
 def run_checks(backends: list[str], fast: bool) -> tuple[list[str], int]:
     """Fuzzing, threads, soak, abandoned streams and signals, per backend."""
     sizes = {
@@ -293,7 +330,9 @@ def main() -> None:
     middle = ["", "| check | backend | outcome | s | verdict |", "|---|---|---|---|---|"]
     print("\n".join(middle), flush=True)
     checks, check_failures = run_checks(args.backends, args.fast)
-    failures = case_failures + check_failures
+    big, big_failures = run_megabytes(args.backends, args.fast)
+    checks += big
+    failures = case_failures + check_failures + big_failures
     tail = [
         "",
         f"{len(cases)} corpus runs and {len(checks)} checks, {failures} failed; "

@@ -152,3 +152,10 @@ def test_prosody_beyond_the_speed_range_fails_before_any_audio(tiny: EdgeTTS) ->
 def test_malformed_ssml_fails_before_any_audio(tiny: EdgeTTS) -> None:
     with pytest.raises(ValueError, match="malformed SSML"):
         tiny.stream("<speak>Hello")
+
+
+def test_say_as_numbers_have_a_length_limit() -> None:
+    with pytest.raises(ValueError, match="reads numbers of up to 4000 digits, got 4001"):
+        parse_ssml(f'<speak><say-as interpret-as="cardinal">{"7" * 4001}</say-as></speak>')
+    (segment,) = parse_ssml(f'<speak><say-as interpret-as="ordinal">{"7" * 4000}</say-as></speak>')
+    assert segment.text.endswith(" seventh")

@@ -58,6 +58,10 @@ def is_ssml(text: str) -> bool:
     return text.lstrip().startswith(("<speak", "<?xml", "<!DOCTYPE"))
 
 
+#: Longer numbers have no name worth hearing (and Python parses at most 4 300 digits).
+MAX_SAY_AS_DIGITS = 4000
+
+
 def _say_as(kind: str, text: str) -> str:
     stripped = text.strip()
     if kind == "characters":
@@ -67,6 +71,12 @@ def _say_as(kind: str, text: str) -> str:
         if not re.fullmatch(r"-?\d+", number):
             raise ValueError(
                 f"<say-as interpret-as={kind!r}> needs a whole number, got {stripped!r}"
+            )
+        if len(number.lstrip("-")) > MAX_SAY_AS_DIGITS:
+            raise ValueError(
+                f"<say-as interpret-as={kind!r}> reads numbers of up to {MAX_SAY_AS_DIGITS} "
+                f"digits, got {len(number.lstrip('-'))}; use interpret-as='telephone' to read "
+                "them digit by digit"
             )
         value = int(number)
         return cardinal(value) if kind == "cardinal" else ordinal(abs(value))
