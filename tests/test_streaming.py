@@ -9,7 +9,7 @@ from edgetts import EdgeTTS, ModelLoadError
 from edgetts.backends import load_graph
 from edgetts.backends._model import model_inputs
 from edgetts.split import split_voice, text_prior
-from edgetts.streaming import DECODER_CONTEXT, FIXED_WINDOWS, expand_prior
+from edgetts.streaming import DECODER_CONTEXT, FIXED_WINDOWS, MAX_WINDOW_FRAMES, expand_prior
 
 LONG = (
     "When the storm finally passed, the villagers walked down to the harbor to count the "
@@ -164,3 +164,28 @@ def test_openvino_decodes_only_the_shapes_compiled_at_load(joe_openvino: EdgeTTS
     channels = next(iter(seen))[1]
     assert seen == {(1, channels, w + 2 * DECODER_CONTEXT) for w in FIXED_WINDOWS}
     assert model.text is not None  # frames are expanded outside the graph
+
+
+def test_a_long_sentence_is_decoded_in_bounded_windows(joe_ort: EdgeTTS) -> None:
+    """The decoder's memory grows with its input: past MAX_WINDOW_FRAMES it runs in windows."""
+    model = joe_ort._split_model()
+    (sentence,) = joe_ort.phonemize(", and ".join([LONG.rstrip(".")] * 3) + ".")
+    front = model.front(joe_ort._ids(sentence), DETERMINISTIC, None)
+    frames = front.z_p.shape[2]
+    assert frames > 2 * MAX_WINDOW_FRAMES
+    calls: list[int] = []
+    run = model.decoder.run
+
+    def spy(feed):  # type: ignore[no-untyped-def]
+        calls.extend(v.shape[2] for v in feed.values())
+        return run(feed)
+
+    model.decoder.run = spy  # type: ignore[method-assign]
+    try:
+        windowed = np.array(model.decode(front))
+    finally:
+        del model.decoder.run
+    assert max(calls) <= MAX_WINDOW_FRAMES + 2 * DECODER_CONTEXT and len(calls) >= 3
+    whole = run({model.split.z: model.latent(front, frames)})[0].reshape(-1)
+    assert windowed.shape == whole.shape
+    assert snr_db(windowed, whole) >= 40.0

@@ -178,10 +178,28 @@ class StreamingModel:
     def decode(self, front: Front) -> Array:
         """The whole sentence's waveform (a view: copy to keep)."""
         z = self.latent(front, front.z_p.shape[2])
-        if not self.bucketed:
+        if not self.bucketed and z.shape[2] <= MAX_WINDOW_FRAMES:
             return self._decode(z)
-        pieces = [np.array(piece) for piece in self._fixed_windows(z, 0)]
+        # Long sentences in windows: the decoder's memory grows with its input
+        # (ONNX Runtime's arena peaked at 1 GB on 400-phoneme calls otherwise).
+        if self.bucketed:
+            windows = self._fixed_windows(z, 0)
+        else:
+            windows = self._windows(z, 0, MAX_WINDOW_FRAMES)
+        pieces = [np.array(piece) for piece in windows]
         return np.concatenate(pieces) if pieces else np.zeros(0, np.float32)
+
+    def _windows(self, z: Array, start: int, size: int, growth: int = 1) -> Iterator[Array]:
+        """Frames from ``start`` on, decoded in windows of ``size`` frames (plus
+        context) that grow ``growth``-fold up to ``MAX_WINDOW_FRAMES``."""
+        frames, size = z.shape[2], min(size, MAX_WINDOW_FRAMES)
+        while start < frames:
+            stop = min(frames, start + size)
+            left, right = max(0, start - DECODER_CONTEXT), min(frames, stop + DECODER_CONTEXT)
+            audio = self._decode(z[:, :, left:right])
+            hop = self.hop or 1
+            yield audio[(start - left) * hop : (stop - left) * hop]
+            start, size = stop, min(MAX_WINDOW_FRAMES, size * growth)
 
     def _window(self, z: Array, start: int, size: int) -> Array:
         """Frames ``start`` to ``start + size`` decoded as one fixed shape (a view).
@@ -252,11 +270,4 @@ class StreamingModel:
         if self.bucketed:
             yield from self._fixed_windows(z, stop)
             return
-        hop = self.hop or 1
-        start, size = stop, size * WINDOW_GROWTH
-        while start < frames:
-            stop = min(frames, start + size)
-            left, right = max(0, start - DECODER_CONTEXT), min(frames, stop + DECODER_CONTEXT)
-            audio = self._decode(z[:, :, left:right])
-            yield audio[(start - left) * hop : (stop - left) * hop]
-            start, size = stop, min(MAX_WINDOW_FRAMES, size * WINDOW_GROWTH)
+        yield from self._windows(z, stop, size * WINDOW_GROWTH, WINDOW_GROWTH)

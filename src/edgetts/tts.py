@@ -310,32 +310,8 @@ class EdgeTTS:
                 f"the <break>s ask for {breaks:g} s of silence; at most "
                 f"{config.max_break_seconds:g} s (SynthesisConfig.max_break_seconds) are allowed"
             )
-        limit = config.audio_limit(len(text))
-        return self._render(segments, config, chunk_ms, timestamps, fast_start, limit=limit)
-
-    def _render(
-        self,
-        segments: list[Segment],
-        config: SynthesisConfig,
-        chunk_ms: float | None,
-        timestamps: bool,
-        fast_start: bool,
-        *,
-        limit: float,
-    ) -> Iterator[Audio]:
-        spoken, made = False, 0.0
-        for chunk in self._segments_audio(segments, config, chunk_ms, timestamps, fast_start):
-            spoken = True
-            made += chunk.duration
-            if made > limit:
-                raise ValueError(
-                    f"this call asks for more than {limit:g} s of audio; raise "
-                    "SynthesisConfig.max_audio_seconds to allow more"
-                )
-            yield chunk
-        if not spoken:  # e.g. only control characters or zero-width spaces
-            text = "".join(s.text for s in segments)
-            raise ValueError(f"nothing to speak in {text[:40]!r}: it has no speakable characters")
+        chunks = self._segments_audio(segments, config, chunk_ms, timestamps, fast_start)
+        return _capped(chunks, config.audio_limit(len(text)), segments)
 
     def _segments_audio(
         self,
@@ -414,6 +390,23 @@ class EdgeTTS:
             f"EdgeTTS(voice={self.voice.name!r}, backend={self.backend.name!r}, "
             f"variant={self.variant!r})"
         )
+
+
+def _capped(chunks: Iterator[Audio], limit: float, segments: list[Segment]) -> Iterator[Audio]:
+    """``chunks``, refusing to go past ``limit`` seconds, or to give nothing at all."""
+    spoken, made = False, 0.0
+    for chunk in chunks:
+        spoken = True
+        made += chunk.duration
+        if made > limit:
+            raise ValueError(
+                f"this call asks for more than {limit:g} s of audio; raise "
+                "SynthesisConfig.max_audio_seconds to allow more"
+            )
+        yield chunk
+    if not spoken:  # e.g. only control characters or zero-width spaces
+        text = "".join(s.text for s in segments)
+        raise ValueError(f"nothing to speak in {text[:40]!r}: it has no speakable characters")
 
 
 def _synthesis_config(syn_config: SynthesisConfig | None, **keywords: object) -> SynthesisConfig:
