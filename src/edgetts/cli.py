@@ -22,7 +22,7 @@ from .config import SUPPORTED_SAMPLE_RATES
 from .errors import BackendUnavailableError, EdgeTTSError
 from .files import commit, discard, open_temp_beside, write_atomic
 from .phonemize import segment_sentences
-from .ssml import Segment, is_ssml, parse_ssml
+from .ssml import segments_of
 from .text import check_text
 from .timestamps import PhonemeTime, Timeline, WordTime, to_srt, to_vtt
 from .voice import DEFAULT_VOICE, Voice, installed_voices
@@ -168,8 +168,7 @@ def _voices(_: argparse.Namespace) -> int:
 def _phonemize(args: argparse.Namespace) -> int:
     text = check_text(_read_text(args.text))
     espeak_voice = Voice.load(args.voice).config.espeak_voice
-    segments = parse_ssml(text) if is_ssml(text) else [Segment("text", text)]
-    for segment in segments:
+    for segment in segments_of(text):
         for sentence in segment_sentences(segment, espeak_voice):
             print(sentence.ipa)
     return 0

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import ModelLoadError
-from .files import open_temp_beside, sha256_file, staging_dir, store_dir
+from .files import open_temp_beside, sha256_file, staging_dir, store_dir, write_atomic
 
 __all__ = ["GRAPHS", "SplitVoice", "TextPrior", "cut_points", "split_voice", "text_prior"]
 
@@ -177,17 +177,14 @@ def text_prior(prior: Path, cache_dir: Path | None = None) -> TextPrior:
         )
     cut = TextPrior(target, mean, log_std, durations[0])
     folder.mkdir(parents=True, exist_ok=True)
-    for path in (target, names):
-        file, staging = open_temp_beside(path)
-        file.close()
-        try:
-            if path == target:
-                inputs = [i.name for i in graph.input]
-                extract_model(str(prior), str(staging), inputs, [mean, log_std, durations[0]])
-            else:
-                fields = {"mean": mean, "log_std": log_std, "durations": durations[0]}
-                staging.write_text(json.dumps(fields), encoding="utf-8")
-            os.replace(staging, path)  # atomic
-        finally:
-            staging.unlink(missing_ok=True)
+    file, staging = open_temp_beside(target)
+    file.close()
+    try:
+        inputs = [i.name for i in graph.input]
+        extract_model(str(prior), str(staging), inputs, [mean, log_std, durations[0]])
+        os.replace(staging, target)  # atomic
+    finally:
+        staging.unlink(missing_ok=True)
+    fields = {"mean": mean, "log_std": log_std, "durations": durations[0]}
+    write_atomic(names, json.dumps(fields).encode())
     return cut

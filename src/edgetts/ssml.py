@@ -19,7 +19,7 @@ from xml.parsers import expat
 from .normalize import normalize_text, spell
 from .numwords import cardinal, digits, ordinal
 
-__all__ = ["Segment", "is_ssml", "parse_ssml"]
+__all__ = ["Segment", "is_ssml", "parse_ssml", "segments_of"]
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -50,6 +50,13 @@ class Segment:
     text: str = ""
     seconds: float = 0.0
     rate: float = 1.0
+
+
+def segments_of(text: str, ssml: bool | None = None) -> list[Segment]:
+    """``text`` as segments: parsed if it is SSML (``None``: if :func:`is_ssml`)."""
+    return (
+        parse_ssml(text) if (is_ssml(text) if ssml is None else ssml) else [Segment("text", text)]
+    )
 
 
 def is_ssml(text: str) -> bool:

@@ -68,10 +68,10 @@ def expand_prior(
     numbers), with ``noise`` drawing the standard normal.
     """
     repeats = durations.reshape(-1).astype(np.int64)
-    frames = max(1, int(repeats.sum()))
-    mean_f = np.zeros((1, mean.shape[1], frames), np.float32)
+    covered = int(repeats.sum())
+    mean_f = np.zeros((1, mean.shape[1], max(1, covered)), np.float32)
     std_f = np.ones_like(mean_f)  # exp(0) where no id covers the single frame
-    if repeats.sum():
+    if covered:
         mean_f[0] = np.repeat(mean[0], repeats, axis=1)
         std_f[0] = np.exp(np.repeat(log_std[0], repeats, axis=1))
     draw = noise.standard_normal(mean_f.shape, dtype=np.float32)
@@ -167,12 +167,10 @@ class StreamingModel:
         return np.array(self.flow.run(feed)[0][:, :, :stop])
 
     def _decode(self, z: Array) -> Array:
-        frames = z.shape[2]
-        # Zero frames after the end stand in for the convolutions' own zero padding.
-        padded = self._padded(z, frames)
-        audio: Array = self.decoder.run({self.split.z: padded})[0].reshape(-1)
+        frames = z.shape[2]  # any length: OpenVINO decodes in _window instead
+        audio: Array = self.decoder.run({self.split.z: np.ascontiguousarray(z)})[0].reshape(-1)
         if self.hop is None and frames:
-            self.hop = len(audio) // padded.shape[2]
+            self.hop = len(audio) // frames
         return audio[: frames * (self.hop or 0)]
 
     def decode(self, front: Front) -> Array:

@@ -21,7 +21,7 @@ from .hardware import graph_precisions
 from .packs import default_variant, shipped_variant
 from .phonemize import Sentence, segment_sentences
 from .split import GRAPHS
-from .ssml import Segment, is_ssml, parse_ssml
+from .ssml import Segment, segments_of
 from .streaming import Front, StreamingModel
 from .text import check_text
 from .timestamps import PhonemeTime, Timeline, WordTime, phoneme_times, word_times
@@ -146,8 +146,7 @@ class EdgeTTS:
         """The sentences of ``text`` with the phonemes the voice will speak
         (``ssml`` as in :meth:`stream`: markup is read, never spoken)."""
         check_text(text)
-        use_ssml = is_ssml(text) if ssml is None else ssml
-        segments = parse_ssml(text) if use_ssml else [Segment("text", text)]
+        segments = segments_of(text, ssml)
         return [s for segment in segments for s in self._segment_sentences(segment)]
 
     def _segment_sentences(self, segment: Segment) -> Iterator[Sentence]:
@@ -300,8 +299,7 @@ class EdgeTTS:
                     f"sample_rate={config.sample_rate} cannot be combined with chunk_ms: "
                     f"streamed chunks come at the voice's {self.sample_rate} Hz"
                 )
-        use_ssml = is_ssml(text) if ssml is None else ssml
-        segments = parse_ssml(text) if use_ssml else [Segment("text", text)]
+        segments = segments_of(text, ssml)
         for segment in segments:
             _at_rate(config, segment.rate)  # validates every <prosody> speed before any audio
         breaks = sum(s.seconds for s in segments if s.kind == "break")
