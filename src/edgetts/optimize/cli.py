@@ -32,8 +32,18 @@ def _report_variant(variant: Variant) -> int:
     return 0
 
 
-def _optimize_ptq(args: argparse.Namespace) -> int:
+def _stored(args: argparse.Namespace) -> dict[str, Any]:
+    """What every build takes from the command line: the name, --force, the check."""
     from ..eval import dev_sentences
+
+    return {
+        "name": args.name,
+        "replace": args.force,
+        "check_sentences": dev_sentences()[: args.check],
+    }
+
+
+def _optimize_ptq(args: argparse.Namespace) -> int:
     from . import build_ptq
 
     variant = build_ptq(
@@ -41,9 +51,7 @@ def _optimize_ptq(args: argparse.Namespace) -> int:
         backend=args.backend,
         preset=args.preset,
         calibration=args.calibration,
-        name=args.name,
-        replace=args.force,
-        check_sentences=dev_sentences()[: args.check],
+        **_stored(args),
         base=args.base,
     )
     return _report_variant(variant)
@@ -82,9 +90,7 @@ def _optimize_student(args: argparse.Namespace) -> int:
             resume=args.resume,
             calibration=args.calibration,
             eval_sentences=dev_sentences()[-args.eval :],
-            name=args.name,
-            replace=args.force,
-            check_sentences=dev_sentences()[: args.check],
+            **_stored(args),
             progress=progress,
         )
     finally:
@@ -104,9 +110,7 @@ def _optimize_fast(args: argparse.Namespace) -> int:
         prior_steps=args.prior_steps,
         calibration=args.calibration,
         eval_sentences=dev_sentences()[-args.eval :],
-        name=args.name,
-        replace=args.force,
-        check_sentences=dev_sentences()[: args.check],
+        **_stored(args),
     )
     return _report_variant(variant)
 
