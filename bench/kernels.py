@@ -65,7 +65,7 @@ def main() -> None:
         ),
         (
             "peak normalise + clip",
-            lambda: audio.normalize(x, out=out_f32),
+            lambda: audio.scale(x, audio.peak_gain(x), out=out_f32),
             lambda: np.clip(x * (1.0 / np.abs(x).max()), -1.0, 1.0),
             None,
         ),

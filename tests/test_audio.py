@@ -12,9 +12,10 @@ from edgetts.audio import (
     crossfade,
     fade_in,
     fade_out,
-    normalize,
+    peak_gain,
     resample,
     resampled_length,
+    scale,
     silence,
     to_int16,
 )
@@ -73,7 +74,7 @@ def test_out_buffer_is_checked() -> None:
     with pytest.raises(ValueError, match=r"out must be a int16 array of shape \(5,\), got float32"):
         to_int16(np.zeros(5, np.float32), out=np.zeros(5, np.float32))  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="out must be C-contiguous and writeable"):
-        normalize(np.zeros(5, np.float32), out=np.zeros(10, np.float32)[::2])
+        scale(np.zeros(5, np.float32), out=np.zeros(10, np.float32)[::2])
 
 
 def test_non_contiguous_input_is_accepted() -> None:
@@ -81,19 +82,20 @@ def test_non_contiguous_input_is_accepted() -> None:
     np.testing.assert_array_equal(to_int16(x[::2]), to_int16(x[::2].copy()))
 
 
-def test_normalize_to_peak_and_volume_in_place() -> None:
+def test_scale_to_peak_and_volume_in_place() -> None:
     x = noise(1000, 0.1)
     peak = float(np.abs(x).max())
     expected = x / peak * 0.5
-    result = normalize(x, volume=0.5, out=x)
+    assert peak_gain(x, 0.5) == pytest.approx(0.5 / peak)
+    result = scale(x, peak_gain(x, 0.5), out=x)
     assert result is x
     np.testing.assert_allclose(result, expected, rtol=1e-6)
     assert float(np.abs(result).max()) == pytest.approx(0.5)
 
 
-def test_normalize_keeps_silence_and_clips_volume() -> None:
-    assert not normalize(np.zeros(10, np.float32)).any()
-    loud = normalize(np.array([0.5, -0.9], np.float32), peak=False, volume=2.0)
+def test_scale_keeps_silence_and_clips() -> None:
+    assert peak_gain(np.zeros(10, np.float32)) == 0.0  # silence stays silence
+    loud = scale(np.array([0.5, -0.9], np.float32), 2.0)
     assert loud.tolist() == [1.0, -1.0]
 
 
@@ -195,9 +197,9 @@ def test_audio_duration_and_int16() -> None:
     assert audio.to_int16().dtype == np.int16
 
 
-def test_normalize_ignores_nan_when_finding_the_peak_and_zeroes_it() -> None:
+def test_peak_gain_ignores_nan_and_scale_zeroes_it() -> None:
     x = np.array([0.5, np.nan, -0.7, 0.35], dtype=np.float32)
-    np.testing.assert_allclose(normalize(x), [0.5 / 0.7, 0.0, -1.0, 0.5], rtol=1e-6)
+    np.testing.assert_allclose(scale(x, peak_gain(x)), [0.5 / 0.7, 0.0, -1.0, 0.5], rtol=1e-6)
 
 
 def test_temporaries_of_dead_writers_are_swept_not_those_of_live_ones(tmp_path: Path) -> None:

@@ -1,11 +1,12 @@
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from edgetts import EdgeTTS, ModelLoadError
+from edgetts import EdgeTTS, ModelLoadError, SynthesisConfig
 from edgetts.backends import load_graph
 from edgetts.backends._model import model_inputs
 from edgetts.split import split_voice, text_prior
@@ -58,6 +59,39 @@ def test_streamed_chunks_equal_the_whole_sentence(
     assert len(chunks) >= 3
     assert len(chunks[0]) <= 0.1 * 22050 + 256  # the first chunk is ~chunk_ms long
     assert all(c.sample_rate == 22050 for c in tts.stream("Hi there.", chunk_ms=50))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("fixture", ["joe_ort", "joe_openvino"])
+def test_a_cut_sentence_hears_its_neighbours_and_voices_each_word_once(
+    fixture: str, request: pytest.FixtureRequest
+) -> None:
+    from edgetts.tts import CALL_CONTEXT_PHONEMES, MAX_CALL_PHONEMES
+
+    tts: EdgeTTS = request.getfixturevalue(fixture)
+    text = ", and ".join([LONG.rstrip(".")] * 4) + "."  # one sentence, 568 phonemes
+    (sentence,) = tts.phonemize(text)
+    pieces = tts._calls(sentence)
+    assert len(sentence.phonemes) > MAX_CALL_PHONEMES and len(pieces) == 2
+    assert 0 < len(pieces[0].after) <= CALL_CONTEXT_PHONEMES
+    assert 0 < len(pieces[1].before) <= CALL_CONTEXT_PHONEMES
+    raw = SynthesisConfig(noise_scale=0.0, noise_w=0.0, normalize=False)
+    whole = tts.speak(text, syn_config=raw, timestamps=True)
+    one_call = tts.synthesize_sentence(sentence, raw, timestamps=True)
+    # The context's frames are cut away: the cut sentence lasts as long as one call's.
+    assert abs(whole.duration / one_call.duration - 1) < 0.02
+    assert [w.word for w in whole.words] == text.split()
+    starts = [w.start for w in whole.words]
+    assert starts == sorted(starts) and whole.words[-1].end <= whole.duration + 1e-6
+    streamed = np.concatenate([c.samples for c in tts.stream(text, syn_config=raw, chunk_ms=100)])
+    assert snr_db(streamed, whole.samples) >= 40.0
+    # Peak-normalised, the pieces share one gain unless a later one peaks higher.
+    peaked = tts.speak(text, syn_config=replace(raw, normalize=True)).samples
+    loud = np.abs(whole.samples) > 0.05
+    gains = peaked[loud] / whole.samples[loud]
+    cut = int(loud[: len(whole.samples) * len(pieces[0].phonemes) // len(sentence.phonemes)].sum())
+    assert np.ptp(gains[: cut // 2]) < 1e-3 and np.ptp(gains[-(len(gains) - cut) // 2 :]) < 1e-3
+    assert gains[-1] <= gains[0] + 1e-6
 
 
 @pytest.mark.slow

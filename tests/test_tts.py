@@ -180,6 +180,27 @@ def test_long_sentences_are_cut_into_bounded_model_calls() -> None:
     assert Sentence("x", tuple("ab")).bounded(20) == (Sentence("x", tuple("ab")),)
 
 
+def test_cut_pieces_carry_their_neighbours_words_as_context() -> None:
+    from edgetts.phonemize import Sentence
+
+    phonemes = tuple(" ".join(["abc"] * 30))
+    pieces = Sentence(" ".join(["w"] * 30), phonemes).bounded(20, context=4)
+    assert all(len(p.before) + len(p.phonemes) + len(p.after) <= 20 for p in pieces)
+    assert sum((p.phonemes for p in pieces), ()) == phonemes  # the voiced parts: all, once
+    assert pieces[0].before == () and pieces[-1].after == ()
+    for left, right in itertools.pairwise(pieces):
+        assert left.after == tuple("abc")  # the next whole word, never half of one
+        assert right.before == tuple("abc ")
+        assert left.phonemes[-len(right.before) :] == right.before
+    unbroken = Sentence("x", tuple("a" * 45)).bounded(20, context=4)  # no words: raw context
+    assert [(len(p.before), len(p.phonemes), len(p.after)) for p in unbroken] == [
+        (0, 12, 4),
+        (4, 12, 4),
+        (4, 12, 4),
+        (4, 9, 0),
+    ]
+
+
 def test_a_huge_phoneme_run_is_spoken_in_bounded_calls(
     tiny: EdgeTTS, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -25,9 +25,10 @@ __all__ = [
     "crossfade",
     "fade_in",
     "fade_out",
-    "normalize",
+    "peak_gain",
     "resample",
     "resampled_length",
+    "scale",
     "silence",
     "to_int16",
 ]
@@ -56,21 +57,22 @@ def _out(out: np.ndarray | None, length: int, dtype: type[np.generic]) -> np.nda
     return out
 
 
-def normalize(
-    samples: Float32Array,
-    *,
-    peak: bool = True,
-    volume: float = 1.0,
-    out: Float32Array | None = None,
-) -> Float32Array:
-    """Scale to a peak of ``volume`` (or by ``volume`` alone) and clip to [-1, 1].
+def peak_gain(samples: Float32Array, volume: float = 1.0) -> float:
+    """The gain that brings the peak of ``samples`` to ``volume`` (NaN ignored);
+    0 for silence, which stays silence."""
+    top = _core.peak_abs(_samples(samples))
+    return volume / top if top > 1e-8 else 0.0
 
-    ``out`` may be ``samples`` itself for in-place work. Silence stays silence.
+
+def scale(
+    samples: Float32Array, gain: float = 1.0, *, out: Float32Array | None = None
+) -> Float32Array:
+    """``samples`` times ``gain``, clipped to [-1, 1] (NaN becomes 0).
+
+    ``out`` may be ``samples`` itself for in-place work.
     """
     x = _samples(samples)
     result = _out(out, len(x), np.float32)
-    top = _core.peak_abs(x) if peak else 0.0
-    gain = volume / top if peak and top > 1e-8 else (0.0 if peak else volume)
     _core.scale_clip(x, gain, result)
     return result
 

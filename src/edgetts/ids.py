@@ -37,6 +37,11 @@ class PhonemeIdMapper:
         pad = len(self._table[PAD])
         return [len(self._table[p]) + pad if p in self._table else 0 for p in phonemes]
 
+    def span(self, before: Sequence[str], phonemes: Sequence[str]) -> tuple[int, int]:
+        """Where the ids of ``phonemes`` lie in the ids of ``[*before, *phonemes, ...]``."""
+        first = len(self._table[BOS]) + len(self._table[PAD]) + sum(self.ids_per_phoneme(before))
+        return first, first + sum(self.ids_per_phoneme(phonemes))
+
     def __call__(self, phonemes: Sequence[str]) -> PhonemeIds:
         """Unknown phonemes are skipped and reported in ``PhonemeIds.missing``."""
         t = self._table

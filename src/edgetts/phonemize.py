@@ -33,38 +33,52 @@ class Sentence:
 
     ``clauses`` marks where each clause but the last ends inside the sentence
     (after its ``,``/``:``/``;``): (index into ``phonemes``, index into ``text``).
+    ``before``/``after``: phonemes of the neighbouring words where a long sentence
+    was cut (:meth:`bounded`), given to the model as context but not voiced.
     """
 
     text: str
     phonemes: tuple[str, ...]
     clauses: tuple[tuple[int, int], ...] = ()
+    before: tuple[str, ...] = ()
+    after: tuple[str, ...] = ()
 
     @property
     def ipa(self) -> str:
         return "".join(self.phonemes)
 
-    def bounded(self, max_phonemes: int) -> tuple[Sentence, ...]:
-        """The sentence cut into pieces of at most ``max_phonemes`` phonemes, at word
-        boundaries where there are any (a model call's memory grows with the square
-        of its length). The text is shared out by word count, for word timings."""
+    def bounded(self, max_phonemes: int, context: int = 0) -> tuple[Sentence, ...]:
+        """The sentence cut into model calls of at most ``max_phonemes`` phonemes, at
+        word boundaries where there are any (a call's memory grows with the square
+        of its length). The text is shared out by word count, for word timings.
+
+        With ``context``, each piece also carries up to that many phonemes of the
+        words either side (``before``/``after``, counted in the bound), so the
+        model hears the sentence go on across the cut; they are not voiced.
+        """
         if len(self.phonemes) <= max_phonemes:
             return (self,)
+        context = max(0, min(context, (max_phonemes - 1) // 3))
+        size = max_phonemes - 2 * context
         pieces: list[tuple[str, ...]] = []
         rest = self.phonemes
-        while len(rest) > max_phonemes:
-            window = rest[:max_phonemes]
+        while len(rest) > size:
+            window = rest[:size]
             space = max((i for i, p in enumerate(window) if p == " "), default=0)
-            cut = space + 1 if space > 0 else max_phonemes
+            cut = space + 1 if space > 0 else size
             pieces.append(rest[:cut])
             rest = rest[cut:]
         pieces.append(rest)
-        words, out, taken = self.text.split(), [], 0
+        words, out, taken, done = self.text.split(), [], 0, 0
         total = max(1, sum(p.count(" ") + 1 for p in pieces))
         for i, piece in enumerate(pieces):
             share = round(len(words) * (piece.count(" ") + 1) / total)
             text = words[taken:] if i == len(pieces) - 1 else words[taken : taken + share]
             taken += len(text)
-            out.append(Sentence(" ".join(text), piece))
+            before = _context(self.phonemes, done - context, done, before=True)
+            done += len(piece)
+            after = _context(self.phonemes, done, done + context, before=False)
+            out.append(Sentence(" ".join(text), piece, before=before, after=after))
         return tuple(out)
 
     def split_first_clause(self) -> tuple[Sentence, ...]:
@@ -80,6 +94,20 @@ class Sentence:
             tuple((p - phoneme, c - char - skipped) for p, c in rest),
         )
         return head, tail
+
+
+def _context(phonemes: tuple[str, ...], low: int, high: int, *, before: bool) -> tuple[str, ...]:
+    """``phonemes[low:high]`` without a partial word on its far side (``low`` for
+    context before a piece, ``high`` after it), unless it holds no word boundary."""
+    low, high = max(0, low), min(len(phonemes), high)
+    run = phonemes[low:high]
+    if before and low > 0 and phonemes[low - 1] != " ":
+        inner = [i for i, p in enumerate(run[:-1]) if p == " "]
+        return run[inner[0] + 1 :] if inner else run
+    if not before and high < len(phonemes) and phonemes[high] != " ":
+        inner = [i for i, p in enumerate(run) if p == " " and i > 0]
+        return run[: inner[-1]] if inner else run
+    return run
 
 
 def _ensure_espeak() -> None:

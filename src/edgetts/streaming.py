@@ -53,6 +53,22 @@ class Front:
     z_p: Array  # (1, channels, frames)
     mask: Array  # (1, 1, frames)
     durations: Array  # frames per phoneme id
+    #: The frames voiced, where the rest is context (see :meth:`voicing`).
+    span: tuple[int, int] | None = None
+
+    @property
+    def voiced(self) -> tuple[int, int]:
+        return self.span or (0, self.z_p.shape[2])
+
+    def voicing(self, first_id: int, end_id: int) -> Front:
+        """This front voicing only ids ``first_id:end_id``: the frames of the
+        others are context, decoded beside them and thrown away. ``durations``
+        then cover the voiced ids in the id layout BOS PAD ... EOS, with no
+        frames for those three."""
+        edges = np.concatenate([[0], np.cumsum(np.rint(self.durations))]).astype(int)
+        durations = np.concatenate([[0, 0], self.durations[first_id:end_id], [0]])
+        span = (int(edges[first_id]), int(edges[end_id]))
+        return replace(self, durations=durations.astype(np.float32), span=span)
 
 
 def expand_prior(
@@ -174,33 +190,37 @@ class StreamingModel:
         return audio[: frames * (self.hop or 0)]
 
     def decode(self, front: Front) -> Array:
-        """The whole sentence's waveform (a view: copy to keep)."""
+        """The sentence's voiced waveform (a view: copy to keep)."""
         z = self.latent(front, front.z_p.shape[2])
-        if not self.bucketed and z.shape[2] <= MAX_WINDOW_FRAMES:
+        start, stop = front.voiced
+        if not self.bucketed and front.span is None and stop <= MAX_WINDOW_FRAMES:
             return self._decode(z)
         # Long sentences in windows: the decoder's memory grows with its input
         # (ONNX Runtime's arena peaked at 1 GB on 400-phoneme calls otherwise).
         if self.bucketed:
-            windows = self._fixed_windows(z, 0)
+            windows = self._fixed_windows(z, start, stop)
         else:
-            windows = self._windows(z, 0, MAX_WINDOW_FRAMES)
+            windows = self._windows(z, start, stop, MAX_WINDOW_FRAMES)
         pieces = [np.array(piece) for piece in windows]
         return np.concatenate(pieces) if pieces else np.zeros(0, np.float32)
 
-    def _windows(self, z: Array, start: int, size: int, growth: int = 1) -> Iterator[Array]:
-        """Frames from ``start`` on, decoded in windows of ``size`` frames (plus
+    def _windows(
+        self, z: Array, start: int, stop: int, size: int, growth: int = 1
+    ) -> Iterator[Array]:
+        """Frames ``start:stop``, decoded in windows of ``size`` frames (plus
         context) that grow ``growth``-fold up to ``MAX_WINDOW_FRAMES``."""
         frames, size = z.shape[2], min(size, MAX_WINDOW_FRAMES)
-        while start < frames:
-            stop = min(frames, start + size)
-            left, right = max(0, start - DECODER_CONTEXT), min(frames, stop + DECODER_CONTEXT)
+        while start < stop:
+            end = min(stop, start + size)
+            left, right = max(0, start - DECODER_CONTEXT), min(frames, end + DECODER_CONTEXT)
             audio = self._decode(z[:, :, left:right])
             hop = self.hop or 1
-            yield audio[(start - left) * hop : (stop - left) * hop]
-            start, size = stop, min(MAX_WINDOW_FRAMES, size * growth)
+            yield audio[(start - left) * hop : (end - left) * hop]
+            start, size = end, min(MAX_WINDOW_FRAMES, size * growth)
 
-    def _window(self, z: Array, start: int, size: int) -> Array:
-        """Frames ``start`` to ``start + size`` decoded as one fixed shape (a view).
+    def _window(self, z: Array, start: int, size: int, stop: int) -> Array:
+        """Frames ``start`` to ``start + size`` (not past ``stop``) decoded as one
+        fixed shape (a view).
 
         The shape is ``size`` frames plus ``DECODER_CONTEXT`` either side, zeros
         past the end, so OpenVINO sees only the shapes compiled at load.
@@ -212,10 +232,10 @@ class StreamingModel:
         padded = np.pad(window, [(0, 0), (0, 0), (0, hi - lo - window.shape[2])])
         audio: Array = self.decoder.run({self.split.z: padded})[0].reshape(-1)
         hop = self.hop = len(audio) // padded.shape[2]
-        return audio[(start - lo) * hop : (min(frames, start + size) - lo) * hop]
+        return audio[(start - lo) * hop : (min(stop, start + size) - lo) * hop]
 
-    def _fixed_windows(self, z: Array, start: int) -> Iterator[Array]:
-        """Frames from ``start`` on, decoded in windows of :data:`FIXED_WINDOWS` only.
+    def _fixed_windows(self, z: Array, start: int, stop: int) -> Iterator[Array]:
+        """Frames ``start:stop``, decoded in windows of :data:`FIXED_WINDOWS` only.
 
         OpenVINO compiles kernels and plans memory for each new input shape
         (measured on the decoder: 110-140 ms in f32, 480-620 ms in bf16, against
@@ -223,11 +243,11 @@ class StreamingModel:
         streamed sentences when windows took bucketed shapes), so every window
         takes one of the few shapes compiled when the model loads.
         """
-        frames, (tiny, small, big) = z.shape[2], FIXED_WINDOWS
-        while start < frames:
-            left = frames - start
+        tiny, small, big = FIXED_WINDOWS
+        while start < stop:
+            left = stop - start
             size = big if left > 3 * small else small if left > tiny else tiny
-            yield self._window(z, start, size)
+            yield self._window(z, start, size, stop)
             start += size
 
     def warm_up(self) -> None:
@@ -237,7 +257,7 @@ class StreamingModel:
         graph = onnx.load(str(self.split.decoder), load_external_data=False).graph
         channels = graph.input[0].type.tensor_type.shape.dim[1].dim_value
         for size in FIXED_WINDOWS:
-            self._window(np.zeros((1, channels, size), np.float32), 0, size)
+            self._window(np.zeros((1, channels, size), np.float32), 0, size, size)
 
     def chunks(self, front: Front, *, first_samples: int) -> Iterator[Array]:
         """Yield the sentence's waveform window by window (views: copy to keep).
@@ -246,26 +266,24 @@ class StreamingModel:
         """
         if first_samples < 1:
             raise ValueError(f"first_samples must be at least 1, got {first_samples!r}")
-        frames = front.z_p.shape[2]
-        if frames == 0:
+        frames, (start, stop) = front.z_p.shape[2], front.voiced
+        if start >= stop:
             return
         size = max(1, -(-first_samples // (self.hop or 256)))  # Piper's hop until measured
         if self.bucketed:  # at most one fixed window
             size = min(size, FIXED_WINDOWS[-1])
-        stop = min(frames, size)
+        first = min(stop, start + size)
         # First window: its own short flow pass, then the decoder.
-        z_first = self.latent(front, min(frames, stop + DECODER_CONTEXT + FLOW_CONTEXT))
+        z_first = self.latent(front, min(frames, first + DECODER_CONTEXT + FLOW_CONTEXT))
         if self.bucketed:  # in the smallest fixed window that holds it
-            window = next(w for w in FIXED_WINDOWS if w >= stop)
-            yield self._window(z_first, 0, window)[: stop * (self.hop or 1)]
+            window = next(w for w in FIXED_WINDOWS if w >= first - start)
+            yield self._window(z_first, start, window, first)
         else:
-            yield self._decode(z_first[:, :, : min(frames, stop + DECODER_CONTEXT)])[
-                : stop * (self.hop or 1)
-            ]
-        if stop == frames:
+            yield next(self._windows(z_first, start, first, size))
+        if first == stop:
             return
         z = self.latent(front, frames)
         if self.bucketed:
-            yield from self._fixed_windows(z, stop)
+            yield from self._fixed_windows(z, first, stop)
             return
-        yield from self._windows(z, stop, size * WINDOW_GROWTH, WINDOW_GROWTH)
+        yield from self._windows(z, first, stop, size * WINDOW_GROWTH, WINDOW_GROWTH)

@@ -37,6 +37,10 @@ _LOGGER = logging.getLogger(__name__)
 #: long <phoneme> runs and unbroken words are cut at word boundaries first. A
 #: 40-word sentence has about 240.
 MAX_CALL_PHONEMES = 400
+#: Where a sentence is cut, each call also hears up to this many phonemes of
+#: the words either side (within MAX_CALL_PHONEMES), so durations and intonation
+#: run on across the cut; measured in docs/text-frontend.md#long-sentences.
+CALL_CONTEXT_PHONEMES = 48
 
 
 class EdgeTTS:
@@ -154,7 +158,7 @@ class EdgeTTS:
         return segment_sentences(segment, espeak_voice, normalize=self.normalize)
 
     def _ids(self, sentence: Sentence) -> NDArray[np.int64]:
-        mapped = self.voice.id_mapper(sentence.phonemes)
+        mapped = self.voice.id_mapper((*sentence.before, *sentence.phonemes, *sentence.after))
         if mapped.missing:
             _LOGGER.warning("voice %s skipped unknown phonemes %s", self.voice.name, mapped.missing)
         return mapped.ids[np.newaxis, :]
@@ -168,11 +172,23 @@ class EdgeTTS:
             return self._streaming
 
     def _front(self, sentence: Sentence, config: SynthesisConfig) -> Front:
-        """The split model's prior pass for ``sentence``."""
+        """The split model's prior pass for ``sentence`` (its context not voiced)."""
         scales = np.array(config.scales(self.voice.config), dtype=np.float32)
         model = self._split_model()
         with self._lock:
-            return model.front(self._ids(sentence), scales, config.speaker_id)
+            front = model.front(self._ids(sentence), scales, config.speaker_id)
+        if sentence.before or sentence.after:
+            return front.voicing(*self.voice.id_mapper.span(sentence.before, sentence.phonemes))
+        return front
+
+    def _calls(self, sentence: Sentence) -> tuple[Sentence, ...]:
+        """``sentence`` as model calls of at most :data:`MAX_CALL_PHONEMES`; the
+        pieces of a cut one carry context where the voice splits into its graphs
+        (whose durations say where the context ends)."""
+        if len(sentence.phonemes) <= MAX_CALL_PHONEMES:
+            return (sentence,)
+        context = CALL_CONTEXT_PHONEMES if self.streams_inside_sentences else 0
+        return sentence.bounded(MAX_CALL_PHONEMES, context)
 
     def _timings(
         self, sentence: Sentence, front: Front
@@ -192,22 +208,35 @@ class EdgeTTS:
         With ``timestamps`` the split model runs instead of the whole graph (the
         same audio, plus the durations that give ``Audio.words`` and ``Audio.phonemes``).
         """
-        front = self._front(sentence, config) if timestamps else None
+        return self._synthesize(sentence, config, timestamps, None)[0]
+
+    def _synthesize(
+        self, sentence: Sentence, config: SynthesisConfig, timestamps: bool, gain: float | None
+    ) -> tuple[Audio, float | None]:
+        """:meth:`synthesize_sentence`, and the gain it applied. A piece of a cut
+        sentence takes the ``gain`` of the pieces before it if that is lower than
+        its own: a sentence keeps one loudness across its cuts."""
+        split = timestamps or bool(sentence.before or sentence.after)
+        front = self._front(sentence, config) if split else None
         with self._lock:
             if front is not None:
                 raw = self._split_model().decode(front)
             else:
                 scales = np.array(config.scales(self.voice.config), dtype=np.float32)
                 raw = self.backend.infer(self._ids(sentence), scales, config.speaker_id)
+            level = config.volume
+            if config.normalize:
+                own = _audio.peak_gain(raw, config.volume)
+                level = gain = own if gain is None or 0 < own < gain else gain
             # The runtime's buffer is reused by the next call: this is the copy.
-            samples = _audio.normalize(raw, peak=config.normalize, volume=config.volume)
+            samples = _audio.scale(raw, level)
         words, phonemes = self._timings(sentence, front) if front is not None else ((), ())
         rate = config.sample_rate or self.sample_rate
         if rate != self.sample_rate:
             # The interpolation filter can overshoot: clip back into [-1, 1].
             samples = _audio.resample(samples, self.sample_rate, rate)
-            _audio.normalize(samples, peak=False, out=samples)
-        return Audio(samples, rate, words, phonemes)
+            _audio.scale(samples, out=samples)
+        return Audio(samples, rate, words, phonemes), gain
 
     def _stream_sentence(
         self, sentence: Sentence, config: SynthesisConfig, chunk_ms: float
@@ -222,7 +251,7 @@ class EdgeTTS:
                 raw = next(windows, None)
                 if raw is None:
                     return
-                samples = _audio.normalize(raw, peak=False, volume=config.volume)
+                samples = _audio.scale(raw, config.volume)
             if not timed:  # the first window has measured the hop
                 timed = True
                 yield Audio(samples, self.sample_rate, *self._timings(sentence, front))
@@ -328,11 +357,14 @@ class EdgeTTS:
             sentences = self._segment_sentences(segment)
             if fast_start:
                 sentences = (part for whole in sentences for part in whole.split_first_clause())
-            for sentence in (p for s in sentences for p in s.bounded(MAX_CALL_PHONEMES)):
-                if chunk_ms is None:
-                    yield self.synthesize_sentence(sentence, segment_config, timestamps=timestamps)
-                else:
-                    yield from self._stream_sentence(sentence, segment_config, chunk_ms)
+            for whole in sentences:
+                gain = None
+                for call in self._calls(whole):
+                    if chunk_ms is None:
+                        audio, gain = self._synthesize(call, segment_config, timestamps, gain)
+                        yield audio
+                    else:
+                        yield from self._stream_sentence(call, segment_config, chunk_ms)
 
     def speak(
         self,

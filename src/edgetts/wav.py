@@ -57,11 +57,11 @@ class WavWriter:
 
     def write(self, samples: NDArray[np.float32]) -> None:
         """Append mono float32 samples in [-1, 1] (converted to the file's format)."""
-        from .audio import _samples, normalize, to_int16
+        from .audio import _samples, scale, to_int16
 
         x = _samples(samples)
         # float32 files get the same clipping (and NaN -> 0) as 16-bit ones.
-        data = to_int16(x) if self._tag == 1 else normalize(x, peak=False)
+        data = to_int16(x) if self._tag == 1 else scale(x)
         if self._data_bytes + data.nbytes > _MAX_DATA_BYTES:
             raise ValueError(f"{self.path}: audio exceeds the 4 GiB a WAV file can hold")
         self._file.write(data.astype(data.dtype.newbyteorder("<"), copy=False).data)
