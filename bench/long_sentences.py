@@ -26,8 +26,8 @@ from numpy.typing import NDArray
 from edgetts import EdgeTTS, SynthesisConfig
 from edgetts.eval import aggregate_wer, dev_sentences, error_counts, fidelity
 from edgetts.eval.judges import DnsmosJudge, WhisperJudge
+from edgetts.eval.sysinfo import system_info
 from edgetts.phonemize import Sentence
-from edgetts.sysinfo import system_info
 from edgetts.tts import CALL_CONTEXT_PHONEMES
 
 LONG_PHONEMES = 480
@@ -43,12 +43,14 @@ QUIET_DB = -40.0
 
 
 def long_texts(tts: EdgeTTS, count: int = 8) -> list[str]:
-    """``count`` sentences of at least LONG_PHONEMES phonemes, from the dev sentences."""
+    """``count`` sentences of at least LONG_PHONEMES phonemes, joined from the dev
+    sentences that are one sentence to espeak-ng (no inner full stops)."""
     pool = [s.rstrip(".!?") for s in dev_sentences()]
-    texts = []
+    pool = [s for s in pool if not any(c in s for c in ".!?")]
+    texts: list[str] = []
     for k in range(count):
         parts: list[str] = []
-        at = 6 * k
+        at = 5 * k
         while sum(len(s.phonemes) for s in tts.phonemize(", and ".join(parts) + ".")) < (
             LONG_PHONEMES
         ):

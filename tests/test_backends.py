@@ -154,7 +154,7 @@ def test_unsupported_device_and_precision(name: str, tiny_voice: Path) -> None:
 
 
 def test_threads_are_validated() -> None:
-    with pytest.raises(ValueError, match="threads must be a positive int or None, got 0"):
+    with pytest.raises(ValueError, match="threads must be at least 1, got 0"):
         BackendOptions(threads=0)
 
 

@@ -163,3 +163,27 @@ def test_ids_beyond_the_models_embedding_are_refused(tmp_path: Path) -> None:
     message = f"voice config {config}: phoneme_id_map maps 'a' to id 99999, but model {model}"
     with pytest.raises(VoiceConfigError, match=re.escape(message) + " embeds ids 0..255 only"):
         Voice.load(model)
+
+
+@pytest.mark.parametrize(
+    ("value", "error", "message"),
+    [
+        (True, TypeError, "n must be an int, got bool"),  # a bool is no count
+        (2.0, TypeError, "n must be an int, got float"),
+        (0, ValueError, r"n must be within \[1, 8\], got 0"),
+        (9, ValueError, r"n must be within \[1, 8\], got 9"),
+    ],
+)
+def test_check_int_names_the_value_and_what_is_allowed(
+    value: object, error: type[Exception], message: str
+) -> None:
+    from edgetts.config import check_int
+
+    with pytest.raises(error, match=message):
+        check_int("n", value, low=1, high=8)
+    check_int("n", 8, low=1, high=8)
+    check_int("n", None, low=1, none=True)
+    with pytest.raises(TypeError, match="n must be an int or None, got str"):
+        check_int("n", "1", low=1, none=True)
+    with pytest.raises(ValueError, match="n must be at least 1, got -3"):
+        check_int("n", -3, low=1)

@@ -17,6 +17,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from . import _core
+from .config import check_int
 from .timestamps import PhonemeTime, WordTime
 from .wav import write_wav
 
@@ -122,9 +123,8 @@ def _polyphase(up: int, down: int) -> tuple[NDArray[np.float32], int]:
 
 def resampled_length(length: int, from_rate: int, to_rate: int) -> int:
     """Number of samples ``resample`` returns (``ceil(length * to_rate / from_rate)``)."""
-    for name, rate in (("from_rate", from_rate), ("to_rate", to_rate)):
-        if isinstance(rate, bool) or not isinstance(rate, int) or rate <= 0:
-            raise ValueError(f"{name} must be a positive int, got {rate!r}")
+    check_int("from_rate", from_rate, low=1)
+    check_int("to_rate", to_rate, low=1)
     g = gcd(from_rate, to_rate)
     up, down = to_rate // g, from_rate // g
     return -(-length * up // down)

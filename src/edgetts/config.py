@@ -129,6 +129,22 @@ def check_number(name: str, value: object, *, low: float, high: float, unit: str
         raise ValueError(f"{name} must be within {where}, got {value!r}")
 
 
+def check_int(
+    name: str, value: object, *, low: int, high: int | None = None, none: bool = False
+) -> None:
+    """An int (a bool is not one) of at least ``low`` (and at most ``high``), or
+    ``None`` where ``none``; else a TypeError for the type, a ValueError for the range."""
+    if value is None and none:
+        return
+    if isinstance(value, bool) or not isinstance(value, int):
+        kind = "an int or None" if none else "an int"
+        raise TypeError(f"{name} must be {kind}, got {type(value).__name__}")
+    if high is not None and not low <= value <= high:
+        raise ValueError(f"{name} must be within [{low}, {high}], got {value!r}")
+    if value < low:
+        raise ValueError(f"{name} must be at least {low}, got {value!r}")
+
+
 @dataclass(frozen=True)
 class SynthesisConfig:
     """Per-call options; ``None`` means the voice's default."""
@@ -156,20 +172,13 @@ class SynthesisConfig:
         check_number("sentence_silence", self.sentence_silence, low=0.0, high=60.0)
         check_number("max_break_seconds", self.max_break_seconds, low=0.0, high=86_400.0)
         check_number("max_audio_seconds", self.max_audio_seconds, low=1.0, high=1e7)
-        if self.sample_rate is not None:
-            if isinstance(self.sample_rate, bool) or not isinstance(self.sample_rate, int):
-                raise TypeError(
-                    f"sample_rate must be an int or None, got {type(self.sample_rate).__name__}"
-                )
-            if self.sample_rate not in SUPPORTED_SAMPLE_RATES:
-                raise ValueError(
-                    f"sample_rate {self.sample_rate!r} is not supported; "
-                    f"use one of {list(SUPPORTED_SAMPLE_RATES)} or None for the voice's rate"
-                )
-        if self.speaker_id is not None and (
-            isinstance(self.speaker_id, bool) or not isinstance(self.speaker_id, int)
-        ):
-            raise TypeError(f"speaker_id must be an int or None, got {self.speaker_id!r}")
+        check_int("sample_rate", self.sample_rate, low=1, none=True)
+        check_int("speaker_id", self.speaker_id, low=0, none=True)
+        if self.sample_rate is not None and self.sample_rate not in SUPPORTED_SAMPLE_RATES:
+            raise ValueError(
+                f"sample_rate {self.sample_rate!r} is not supported; "
+                f"use one of {list(SUPPORTED_SAMPLE_RATES)} or None for the voice's rate"
+            )
 
     def audio_limit(self, characters: int) -> float:
         """The most seconds of audio a call with ``characters`` of input may make."""

@@ -22,6 +22,8 @@ from typing import TypeVar
 import numpy as np
 from numpy.typing import NDArray
 
+from .config import check_int
+
 __all__ = [
     "PhonemeTime",
     "Timeline",
@@ -200,8 +202,7 @@ def _share(words: Sequence[str], begin: float, end: float) -> list[WordTime]:
 
 
 def _cues(words: Sequence[WordTime], max_words: int) -> Iterable[tuple[float, float, str]]:
-    if isinstance(max_words, bool) or not isinstance(max_words, int) or max_words < 1:
-        raise ValueError(f"max_words must be a positive int, got {max_words!r}")
+    check_int("max_words", max_words, low=1)
     for i in range(0, len(words), max_words):
         group = words[i : i + max_words]
         yield group[0].start, group[-1].end, " ".join(w.word for w in group)

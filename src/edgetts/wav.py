@@ -10,6 +10,7 @@ from types import TracebackType
 import numpy as np
 from numpy.typing import NDArray
 
+from .config import check_int
 from .files import commit, discard, open_temp_beside
 
 __all__ = ["SAMPLE_FORMATS", "WavWriter", "write_wav"]
@@ -32,10 +33,7 @@ class WavWriter:
                 f"sample_format {sample_format!r} is not supported; "
                 f"use one of {list(SAMPLE_FORMATS)}"
             )
-        if isinstance(sample_rate, bool) or not isinstance(sample_rate, int):
-            raise TypeError(f"sample_rate must be an int, got {type(sample_rate).__name__}")
-        if sample_rate <= 0:
-            raise ValueError(f"sample_rate must be a positive int, got {sample_rate!r}")
+        check_int("sample_rate", sample_rate, low=1)
         self.path = Path(path)
         self.sample_rate = sample_rate
         self._tag, self._width = SAMPLE_FORMATS[sample_format]

@@ -19,6 +19,7 @@ from typing import Any, Protocol
 import numpy as np
 from numpy.typing import NDArray
 
+from ..config import check_int
 from ..errors import BackendUnavailableError
 
 __all__ = [
@@ -78,12 +79,7 @@ class BackendOptions:
     spin: bool = False
 
     def __post_init__(self) -> None:
-        if self.threads is None:
-            return
-        if isinstance(self.threads, bool) or not isinstance(self.threads, int):
-            raise TypeError(f"threads must be an int or None, got {type(self.threads).__name__}")
-        if self.threads < 1:
-            raise ValueError(f"threads must be a positive int or None, got {self.threads!r}")
+        check_int("threads", self.threads, low=1, none=True)
 
 
 @dataclass(frozen=True)
