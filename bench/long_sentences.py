@@ -1,7 +1,7 @@
 """What cutting a long sentence into bounded model calls costs, with and without context.
 
     python bench/long_sentences.py [--backend onnxruntime] [--variant fp32]
-        [--markdown bench/results/long_sentences.md]
+        [--markdown bench/results/long_sentences.md [--append]]
 
 Sentences longer than one model call (``edgetts.tts.MAX_CALL_PHONEMES``) are
 cut at word boundaries. This joins the development sentences into eight
@@ -96,8 +96,9 @@ def speak(tts: EdgeTTS, sentence: Sentence, limit: int, context: int) -> tuple[N
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--backend", default="onnxruntime")
-    parser.add_argument("--variant", default="fp32")
+    parser.add_argument("--variant", default=None, help="default: the shipped default")
     parser.add_argument("--markdown", type=Path)
+    parser.add_argument("--append", action="store_true", help="add to --markdown, not replace")
     args = parser.parse_args()
     tts = EdgeTTS(backend=args.backend, variant=args.variant, threads=2)
     whisper, dnsmos = WhisperJudge(), DnsmosJudge()
@@ -131,7 +132,7 @@ def main() -> None:
     lines = [
         "# Long sentences: the cost of cutting them into model calls",
         "",
-        f"`python bench/long_sentences.py --backend {args.backend} --variant {args.variant}` "
+        f"`python bench/long_sentences.py --backend {args.backend} --variant {tts.variant}` "
         f"on {info['cpu']} ({tts.backend.name}, variant {tts.variant}); {len(sentences)} "
         f"sentences of {min(lengths)}-{max(lengths)} phonemes joined from the development "
         "sentences, noise 0 (so whole and cut differ only by the cut); one run.",
@@ -154,7 +155,8 @@ def main() -> None:
     report = "\n".join(lines) + "\n"
     print(report)
     if args.markdown:
-        args.markdown.write_text(report, encoding="utf-8")
+        before = args.markdown.read_text(encoding="utf-8") + "\n" if args.append else ""
+        args.markdown.write_text(before + report, encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -6,13 +6,10 @@ Callers (edgetts.phonemize, edgetts.audio) validate dtypes, shapes and
 contiguity and allocate ``out`` buffers; the kernels here trust them.
 """
 
-from libc.math cimport M_PI, cos
 from libc.stdint cimport int16_t, int64_t, uint64_t
 from libcpp cimport bool as cbool
 from libcpp.string cimport string
 from libcpp.vector cimport vector
-
-cimport cython
 
 
 cdef extern from "espeak_bridge.hpp" namespace "edgetts" nogil:
@@ -148,32 +145,6 @@ def resample_poly(const float[:, ::1] phases, const float[::1] x, float[::1] out
     with nogil:
         c_resample_poly(&phases[0, 0], phases.shape[1], up, down, &x[0], x.shape[0],
                         &out[0], out.shape[0], skip)
-
-
-@cython.boundscheck(False)
-@cython.wraparound(False)
-@cython.cdivision(True)
-def fade(float[::1] x, bint fade_in):
-    """Apply a raised-cosine fade over all of ``x``, in place."""
-    cdef Py_ssize_t i, n = x.shape[0]
-    cdef double g
-    with nogil:
-        for i in range(n):
-            g = 0.5 - 0.5 * cos(M_PI * (i + 0.5) / n)
-            x[i] = <float>(x[i] * (g if fade_in else 1.0 - g))
-
-
-@cython.boundscheck(False)
-@cython.wraparound(False)
-@cython.cdivision(True)
-def crossfade(const float[::1] a, const float[::1] b, float[::1] out):
-    """Write the equal-length overlap of tail ``a`` fading out and head ``b`` fading in."""
-    cdef Py_ssize_t i, n = out.shape[0]
-    cdef double g
-    with nogil:
-        for i in range(n):
-            g = 0.5 - 0.5 * cos(M_PI * (i + 0.5) / n)
-            out[i] = <float>(a[i] * (1.0 - g) + b[i] * g)
 
 
 def dtw(const double[:, ::1] dist, double[:, ::1] acc, int64_t[::1] path_i, int64_t[::1] path_j):

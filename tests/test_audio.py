@@ -9,9 +9,6 @@ import pytest
 
 from edgetts import Audio
 from edgetts.audio import (
-    crossfade,
-    fade_in,
-    fade_out,
     peak_gain,
     resample,
     resampled_length,
@@ -122,28 +119,6 @@ def test_resampled_tone_keeps_its_frequency() -> None:
     y = resample(tone, 22050, 48000)
     spectrum = np.abs(np.fft.rfft(y))
     assert np.argmax(spectrum) * 48000 / len(y) == pytest.approx(440, abs=1)
-
-
-def test_fades_are_raised_cosine_in_place() -> None:
-    x = np.ones(1000, np.float32)
-    fade_in(x, 100)
-    fade_out(x, 100)
-    assert x[0] < 1e-3 and x[-1] < 1e-3
-    assert np.all(np.diff(x[:100]) > 0) and np.all(np.diff(x[-100:]) < 0)
-    assert np.all(x[100:-100] == 1.0)
-    with pytest.raises(ValueError, match="writeable"):
-        fade_in(np.ones(4, np.float64).astype(np.float32)[::2], 2)
-
-
-def test_crossfade_preserves_constant_level_and_length() -> None:
-    a, b = np.ones(500, np.float32), np.ones(300, np.float32)
-    joined = crossfade(a, b, 100)
-    assert joined.shape == (700,)
-    np.testing.assert_allclose(joined, 1.0, atol=1e-6)
-    ramp = crossfade(np.zeros(10, np.float32), np.ones(10, np.float32), 10)
-    assert np.all(np.diff(ramp) > 0)
-    with pytest.raises(ValueError, match=r"overlap must be within \[0, 10\], got 11"):
-        crossfade(np.zeros(10, np.float32), np.ones(20, np.float32), 11)
 
 
 def test_silence_length() -> None:

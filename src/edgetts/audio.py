@@ -23,9 +23,6 @@ from .wav import write_wav
 
 __all__ = [
     "Audio",
-    "crossfade",
-    "fade_in",
-    "fade_out",
     "peak_gain",
     "resample",
     "resampled_length",
@@ -144,40 +141,6 @@ def resample(
     up, down = to_rate // g, from_rate // g
     phases, delay = _polyphase(up, down)
     _core.resample_poly(phases, x, result, up, down, delay)
-    return result
-
-
-def fade_in(samples: Float32Array, length: int) -> Float32Array:
-    """Raised-cosine fade over the first ``length`` samples, in place; returns ``samples``."""
-    x = _samples(samples)
-    if x is not samples or not x.flags.writeable:
-        raise ValueError("samples must be a C-contiguous, writeable float32 array")
-    _core.fade(x[: max(0, length)], True)
-    return x
-
-
-def fade_out(samples: Float32Array, length: int) -> Float32Array:
-    """Raised-cosine fade over the last ``length`` samples, in place; returns ``samples``."""
-    x = _samples(samples)
-    if x is not samples or not x.flags.writeable:
-        raise ValueError("samples must be a C-contiguous, writeable float32 array")
-    if length > 0:
-        _core.fade(x[-min(length, len(x)) :], False)
-    return x
-
-
-def crossfade(
-    head: Float32Array, tail: Float32Array, overlap: int, *, out: Float32Array | None = None
-) -> Float32Array:
-    """Join ``head`` and ``tail`` overlapping by ``overlap`` samples (raised cosine)."""
-    a, b = _samples(head, "head"), _samples(tail, "tail")
-    if not 0 <= overlap <= min(len(a), len(b)):
-        raise ValueError(f"overlap must be within [0, {min(len(a), len(b))}], got {overlap!r}")
-    result = _out(out, len(a) + len(b) - overlap, np.float32)
-    cut = len(a) - overlap
-    result[:cut] = a[:cut]
-    _core.crossfade(a[cut:], b[:overlap], result[cut : cut + overlap])
-    result[cut + overlap :] = b[overlap:]
     return result
 
 

@@ -27,7 +27,6 @@ __all__ = [
     "BackendOptions",
     "Graph",
     "available_backends",
-    "known_backends",
     "load_backend",
     "load_graph",
     "resolve_backend_name",
@@ -94,10 +93,6 @@ _REGISTRY: dict[str, _Entry] = {
     "openvino": _Entry("openvino", "openvino_backend", "edgetts[openvino]"),
 }
 _AUTO_ORDER = ("openvino", "onnxruntime")
-
-
-def known_backends() -> list[str]:
-    return sorted(_REGISTRY)
 
 
 def available_backends() -> list[str]:
