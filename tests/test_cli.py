@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from edgetts import EdgeTTS
 from edgetts.cli import main
 
 
@@ -28,9 +29,13 @@ def test_speak_from_argument(
         )
         == 0
     )
+    expected = EdgeTTS(tiny_voice, backend="onnxruntime").speak("Hello there.").samples
     with wave.open(str(out)) as w:
-        assert w.getframerate() == 16000 and w.getnframes() > 0
-    assert "wrote" in capsys.readouterr().err
+        assert w.getframerate() == 16000 and w.getnframes() == len(expected)
+    seconds = len(expected) / 16000
+    assert capsys.readouterr().err == (
+        f"wrote {seconds:.2f} s of audio to {out} (fp32 on onnxruntime, 16000 Hz)\n"
+    )
 
 
 def test_speak_from_stdin_with_resampling(
@@ -40,8 +45,9 @@ def test_speak_from_stdin_with_resampling(
     out = tmp_path / "b.wav"
     args = ["speak", "-", "-o", str(out), "--voice", str(tiny_voice), "--sample-rate", "48000"]
     assert main(args) == 0
+    native = EdgeTTS(tiny_voice).speak("From standard input. Two sentences.").samples
     with wave.open(str(out)) as w:
-        assert w.getframerate() == 48000
+        assert w.getframerate() == 48000 and w.getnframes() == 3 * len(native)
 
 
 def test_float32_output(tiny_voice: Path, tmp_path: Path) -> None:

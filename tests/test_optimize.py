@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
+import wave
 from pathlib import Path
 
 import numpy as np
@@ -215,8 +217,18 @@ def test_cli_builds_lists_and_speaks_a_variant(
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],  # type: ignore[no-untyped-def]
 ) -> None:
-    assert main(["optimize", "ptq", "--preset", "weights", "--name", "w2", "--check", "0"]) == 0
-    assert capsys.readouterr().out.startswith("wrote variant 'w2' (17.")  # one line, its size
+    assert main(["optimize", "ptq", "--preset", "weights", "--name", "w2", "--check", "1"]) == 0
+    line = re.fullmatch(
+        r"wrote variant 'w2' \((17\.\d) MB\) to (.+); checked on 1 sentence on (\w+): "
+        r"MCD (\d+\.\d\d) dB, time x\d+\.\d\d vs fp32 ONNX Runtime\n",
+        capsys.readouterr().out,
+    )
+    assert line is not None
+    w2 = load_variant(Voice.load(None), "w2")
+    assert (line[1], line[2]) == (f"{w2.size_bytes / 2**20:.1f}", str(w2.folder))
+    assert line[3] == w2.manifest["measured"]["backend"] and float(line[4]) <= MAX_MCD_DB
+    assert main(["optimize", "ptq", "--preset", "weights", "--name", "w3", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == load_variant(Voice.load(None), "w3").manifest
     assert main(["variants", "--json"]) == 0
     manifest = json.loads(capsys.readouterr().out)["built"]["w2"]
     assert manifest["variant"] == "w2" and manifest["preset"] == "weights"
@@ -224,10 +236,12 @@ def test_cli_builds_lists_and_speaks_a_variant(
     listed = [line.split("\t")[0] for line in capsys.readouterr().out.splitlines()]
     assert listed[0] == "fp32" and {"int8-weights", "w2"} <= set(listed)
     out = tmp_path / "w2.wav"
-    assert (
-        main(["speak", "Hello.", "--variant", "w2", "--backend", "onnxruntime", "-o", str(out)])
-        == 0
+    speak = ["speak", "Hello.", "--variant", "w2", "--backend", "onnxruntime", "-o", str(out)]
+    assert main([*speak, "--noise-scale", "0", "--noise-w", "0"]) == 0
+    expected = EdgeTTS(backend="onnxruntime", variant="w2").speak(
+        "Hello.", noise_scale=0, noise_w=0
     )
-    assert out.stat().st_size > 1000
+    with wave.open(str(out)) as written:
+        assert written.getnframes() == len(expected.samples)
     assert main(["optimize", "ptq", "--preset", "weights", "--name", "w2"]) == 2
     assert "exists" in capsys.readouterr().err

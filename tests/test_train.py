@@ -33,6 +33,7 @@ from edgetts.train import VitsVoice, read_onnx_voice  # noqa: E402
 MAX_ABS_DIFF = {torch.float64: 1e-4, torch.float32: 2.5e-4}
 
 
+@pytest.mark.slow
 def test_torch_voice_agrees_with_onnxruntime_on_the_dev_sentences(
     model: VitsVoice, joe_ort: EdgeTTS
 ) -> None:
@@ -78,6 +79,7 @@ def test_runtime_never_imports_torch(tmp_path: Path) -> None:
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
+@pytest.mark.slow
 def test_qat_smoke_trains_resumes_exports_and_loads(
     joe_ort: EdgeTTS, tmp_path: Path, student_inputs: dict[str, Any]
 ) -> None:
@@ -117,12 +119,31 @@ def test_qat_smoke_trains_resumes_exports_and_loads(
 
 
 def test_qat_settings_are_validated() -> None:
-    from edgetts.train.student import TrainSettings
+    from edgetts.train.settings import TrainSettings
 
     with pytest.raises(ValueError, match="batch must be a positive int, got 0"):
         TrainSettings(batch=0)
 
 
+def test_student_settings_come_as_one_object_or_as_keywords() -> None:
+    from edgetts.optimize.student import student_settings
+    from edgetts.train.settings import FlowPriorSettings, TrainSettings
+
+    assert student_settings("prune", steps=2) == TrainSettings(steps=2, widths=(0.75, 0.5))
+    assert student_settings("qat").quantize and student_settings("distill").widths == (0.5,)
+    with pytest.raises(TypeError, match=re.escape("pass ['steps'] inside settings, not beside")):
+        build_student_variant(settings=TrainSettings(quantize=True), steps=2)
+    with pytest.raises(TypeError, match=re.escape("pass ['flow_width'] inside graphs, not")):
+        build_student_variant(method="distill", graphs=FlowPriorSettings(), flow_width=0.5)
+    with pytest.raises(TypeError, match=re.escape("unknown settings ['stepz']: not fields of")):
+        build_student_variant(stepz=2)
+    with pytest.raises(ValueError, match="method 'distill' needs settings with quantize=False"):
+        build_student_variant(method="distill", settings=student_settings("qat"))
+    with pytest.raises(ValueError, match=r"unknown method 'gan'; methods: \['distill'"):
+        student_settings("gan")
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize(("method", "widths"), [("prune", (0.75, 0.5)), ("distill", (0.5,))])
 def test_pruned_students_are_smaller_dense_decoders(
     method: str,
@@ -134,8 +155,9 @@ def test_pruned_students_are_smaller_dense_decoders(
     speaks_on_every_backend: Callable[[str], None],
 ) -> None:
     variant = build_student_variant(
-        method=method, steps=2, widths=widths, work_dir=tmp_path / "work", **student_inputs
+        method=method, steps=2, work_dir=tmp_path / "work", **student_inputs
     )
+    assert variant.manifest["settings"]["widths"] == list(widths)  # the method's schedule
     assert variant.manifest["training"]["decoder_channels"] == [128, 64, 32, 16]
     original = split_voice(joe_ort.voice.model_path).decoder
     assert variant.split.decoder.stat().st_size < 0.35 * original.stat().st_size  # 30%
@@ -147,7 +169,11 @@ def test_pruned_students_are_smaller_dense_decoders(
     small = build_ptq(preset="weights", backend="onnxruntime", base=method)
     assert small.name == f"{method}-int8-weights" and small.manifest["base"] == method
     assert small.size_bytes < 0.5 * variant.size_bytes
-    assert len(EdgeTTS(backend="onnxruntime", variant=small.name).speak("Hi.").samples) > 0
+    reference = joe_ort.speak("Hi.", noise_scale=0.0, noise_w=0.0).samples
+    tts = EdgeTTS(backend="onnxruntime", variant=small.name)
+    audio = tts.speak("Hi.", noise_scale=0.0, noise_w=0.0).samples
+    assert len(audio) == len(reference)  # the voice's prior and flow: the same durations
+    assert np.isfinite(audio).all() and np.abs(audio).max() > 0.01
 
 
 def test_pruning_keeps_the_most_important_channels(model: VitsVoice) -> None:
@@ -166,7 +192,7 @@ def test_pruning_keeps_the_most_important_channels(model: VitsVoice) -> None:
 
 
 def _teacher(model: VitsVoice, frames: tuple[int, ...]) -> Any:
-    from edgetts.train.student import Teacher
+    from edgetts.train.teacher import Teacher
 
     generator = torch.Generator().manual_seed(1)
     pairs = []
@@ -180,7 +206,7 @@ def _teacher(model: VitsVoice, frames: tuple[int, ...]) -> Any:
 def test_packed_teacher_rebuilds_its_targets_from_float16_latents(
     model: VitsVoice, tmp_path: Path
 ) -> None:
-    from edgetts.train.student import load_teacher, save_teacher
+    from edgetts.train.teacher import load_teacher, save_teacher
 
     teacher = _teacher(model, (60, 40))
     save_teacher(teacher, tmp_path / "teacher.pt")
@@ -199,7 +225,9 @@ def test_packed_teacher_rebuilds_its_targets_from_float16_latents(
 
 
 def test_fit_checkpoints_strip_and_resume(model: VitsVoice, tmp_path: Path) -> None:
-    from edgetts.train.student import TrainSettings, finished, fit, strip_checkpoint
+    from edgetts.train.checkpoint import finished, strip_checkpoint
+    from edgetts.train.settings import TrainSettings
+    from edgetts.train.student import fit
 
     teacher = _teacher(model, (40, 40, 30))
     settings = TrainSettings(
@@ -223,6 +251,7 @@ def test_fit_checkpoints_strip_and_resume(model: VitsVoice, tmp_path: Path) -> N
         fit(teacher, tmp_path / "moved", other, resume=True)
 
 
+@pytest.mark.slow
 def test_critic_learns_to_tell_the_student_from_the_teacher() -> None:
     from edgetts.train.adversarial import Critic
 
@@ -251,7 +280,9 @@ def test_critic_learns_to_tell_the_student_from_the_teacher() -> None:
 
 
 def test_a_student_fine_tunes_with_the_critic_switched_on(tmp_path: Path) -> None:
-    from edgetts.train.student import TrainSettings, fit, strip_checkpoint
+    from edgetts.train.checkpoint import strip_checkpoint
+    from edgetts.train.settings import TrainSettings
+    from edgetts.train.student import fit
 
     teacher, plain = _small_teacher(), TrainSettings(steps=1, **_HALF_WIDTH)
     fit(teacher, tmp_path, plain)
@@ -285,7 +316,8 @@ def test_short_ffts_hear_the_shape_of_each_pitch_period() -> None:
 
 
 def test_a_resumed_student_may_change_its_shortest_fft(tmp_path: Path) -> None:
-    from edgetts.train.student import TrainSettings, fit
+    from edgetts.train.settings import TrainSettings
+    from edgetts.train.student import fit
 
     teacher, plain = _small_teacher(), TrainSettings(steps=1, **_HALF_WIDTH)
     fit(teacher, tmp_path, plain)
@@ -299,7 +331,7 @@ def test_a_resumed_student_may_change_its_shortest_fft(tmp_path: Path) -> None:
 @pytest.mark.parametrize("value", [100, 1024, 64.0, True, "128"])
 def test_shortest_fft_is_checked(value: object) -> None:
     from edgetts.train.losses import SpectralLoss
-    from edgetts.train.student import TrainSettings
+    from edgetts.train.settings import TrainSettings
 
     message = f"shortest_fft must be one of (64, 128, 256, 512), got {value!r}"
     with pytest.raises(ValueError, match=re.escape(message)):
@@ -316,14 +348,15 @@ def test_shortest_fft_is_checked(value: object) -> None:
     ],
 )
 def test_adversarial_weight_is_checked(value: object, error: type, message: str) -> None:
-    from edgetts.train.student import TrainSettings
+    from edgetts.train.settings import TrainSettings
 
     with pytest.raises(error, match=re.escape(message)):
         TrainSettings(adversarial=value)  # type: ignore[arg-type]
 
 
 def test_training_devices_are_checked(model: VitsVoice, tmp_path: Path) -> None:
-    from edgetts.train.student import TrainSettings, fit
+    from edgetts.train.settings import TrainSettings
+    from edgetts.train.student import fit
 
     teacher, settings = _teacher(model, (40, 40)), TrainSettings(steps=1)
     with pytest.raises(ValueError, match="unknown torch device 'gpu0'"):
@@ -373,7 +406,7 @@ _HALF_WIDTH: dict[str, Any] = {
 
 def _small_teacher() -> Any:
     """``_small_decoder`` teaching on two random pairs, a third held out."""
-    from edgetts.train.student import Teacher
+    from edgetts.train.teacher import Teacher
 
     decoder = _small_decoder()
     pairs = _random_pairs(decoder, shift=0)
@@ -384,7 +417,9 @@ def _small_teacher() -> Any:
 def test_fit_on_a_cuda_gpu_matches_the_cpu(tmp_path: Path) -> None:
     if not torch.cuda.is_available():
         pytest.skip("no CUDA GPU visible to torch")
-    from edgetts.train.student import Teacher, TrainSettings, fit
+    from edgetts.train.settings import TrainSettings
+    from edgetts.train.student import fit
+    from edgetts.train.teacher import Teacher
 
     decoder = _small_decoder()
     pairs = _random_pairs(decoder, shift=3)  # a target it has to learn
@@ -451,14 +486,15 @@ def test_an_istft_head_replaces_the_last_stage() -> None:
     ],
 )
 def test_istft_settings_are_checked(fields: dict[str, Any], message: str) -> None:
-    from edgetts.train.student import TrainSettings
+    from edgetts.train.settings import TrainSettings
 
     with pytest.raises(ValueError, match=re.escape(message)):
         TrainSettings(**fields)
 
 
 def test_a_head_is_grafted_onto_a_trained_student(tmp_path: Path) -> None:
-    from edgetts.train.student import TrainSettings, fit
+    from edgetts.train.settings import TrainSettings
+    from edgetts.train.student import fit
 
     teacher, plain = _small_teacher(), TrainSettings(steps=2, **_HALF_WIDTH)
     fit(teacher, tmp_path, plain)
@@ -474,6 +510,7 @@ def test_a_head_is_grafted_onto_a_trained_student(tmp_path: Path) -> None:
         fit(teacher, tmp_path, plain, resume=True)  # the head cannot come off
 
 
+@pytest.mark.slow
 def test_an_istft_student_exports_and_runs_on_both_backends(
     joe_ort: EdgeTTS,
     model: VitsVoice,
@@ -511,6 +548,7 @@ def test_an_istft_student_exports_and_runs_on_both_backends(
     np.testing.assert_allclose(out.reshape(-1), expected, atol=1e-5)
 
 
+@pytest.mark.slow
 def test_cli_distills_a_student_with_an_istft_head(
     joe_ort: EdgeTTS,
     tmp_path: Path,
@@ -518,25 +556,82 @@ def test_cli_distills_a_student_with_an_istft_head(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     from edgetts.cli import main
+    from edgetts.train.cli import main as train
+    from edgetts.variants import variant_folder
 
     monkeypatch.setenv("EDGETTS_HOME", str(tmp_path / "home"))
     calibration = tmp_path / "train.txt"
     calibration.write_text("Keep right.\n", encoding="utf-8")
     common = ["--steps", "1", "--calibration", str(calibration), "--eval", "1", "--check", "0"]
     headed = ["--istft-stages", "1", "--shortest-fft", "64", "--name", "s"]
-    assert main(["optimize", "distill", *common, *headed]) == 0
-    assert capsys.readouterr().out.startswith("wrote variant 's' (")
+    assert train(["distill", *common, *headed]) == 0
+    folder = variant_folder(joe_ort.voice, "s")
+    line = re.fullmatch(
+        r"wrote variant 's' \((\d+\.\d) MB\) to (.+); not checked \(--check 0\)\n",
+        capsys.readouterr().out,
+    )
+    assert line is not None and line[2] == str(folder)
+    graphs = {p.name for p in folder.iterdir()} - {"manifest.json"}
+    assert graphs == {"prior.onnx", "flow.onnx", "decoder.onnx"}
+    assert float(line[1]) == round(sum((folder / g).stat().st_size for g in graphs) / 2**20, 1)
     assert main(["variants", "--json"]) == 0
     manifest = json.loads(capsys.readouterr().out)["built"]["s"]
     assert manifest["variant"] == "s" and manifest["settings"]["istft_stages"] == 1
-    assert manifest["settings"]["shortest_fft"] == 64
-    bad = ["optimize", "distill", *common, "--istft-stages", "3", "--name", "t"]
-    assert main(bad) == 2
+    assert (
+        manifest["settings"]["shortest_fft"] == 64 and manifest["settings"]["eval_sentences"] == 1
+    )
+    assert manifest["training"]["eval_sentences"] == 1
+    assert [s for s, _ in manifest["training"]["curve_mcd_db"]] == [0, 1]
+    bad = ["distill", *common, "--istft-stages", "3", "--name", "t"]
+    assert train(bad) == 2
     assert "istft_stages must be an int in [1, 2] for a decoder of 3 upsampling stages, got 3" in (
         capsys.readouterr().err
     )
-    too_many = ["optimize", "distill", *common, "--prior-layers", "7", "--name", "u"]
-    assert main(too_many) == 2
+    too_many = ["distill", *common, "--prior-layers", "7", "--name", "u"]
+    assert train(too_many) == 2
     assert "encoder layers must be an int from 2 to the voice's 6, got 7" in capsys.readouterr().err
-    assert main(["optimize", "distill", *common, "--shortest-fft", "100", "--name", "v"]) == 2
+    assert train(["distill", *common, "--shortest-fft", "100", "--name", "v"]) == 2
     assert "shortest_fft must be one of (64, 128, 256, 512), got 100" in capsys.readouterr().err
+    assert not {"t", "u", "v"} & {p.name for p in folder.parent.iterdir()}
+
+
+@pytest.mark.slow
+def test_a_student_trains_elsewhere_packed_fitted_and_finished(
+    joe_ort: EdgeTTS,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from edgetts.train.cli import main as train
+
+    monkeypatch.setenv("EDGETTS_HOME", str(tmp_path / "home"))
+    monkeypatch.setattr("edgetts.train.cli.PROBE_STEPS", 4)  # timed after one warm-up step
+    monkeypatch.setattr("edgetts.train.cli.PROBE_WARMUP", 1)
+    calibration = tmp_path / "train.txt"
+    calibration.write_text("Turn left at the next corner, then keep right for two miles.\n")
+    teacher = tmp_path / "teacher.pt"
+    assert train(["pack", str(teacher), "--calibration", str(calibration), "--draws", "1"]) == 0
+    size = teacher.stat().st_size / 2**20
+    assert capsys.readouterr().out == (
+        f"wrote the teacher of {joe_ort.voice.name} to {teacher}: 1 pairs, 4 held out, "
+        f"{size:.1f} MB\n"
+    )
+    out = tmp_path / "out"
+    fitted = ["fit", str(teacher), str(out), "--method", "distill", "--minutes", "0"]
+    assert train([*fitted, "--device", "cpu", "--batch", "1", "--draws", "1"]) == 0
+    printed = capsys.readouterr().out.splitlines()
+    assert re.fullmatch(r"distill: \d+\.\d ms/step in the probe, steps 0 -> 1", printed[0])
+    assert re.fullmatch(r"distill step 1: MCD \d+\.\d\d dB", printed[1]) and len(printed) == 2
+    assert [p.name for p in out.iterdir()] == ["distill.pt"]  # the work folder stays behind
+    checkpoint = torch.load(out / "distill.pt", weights_only=False)
+    assert "optimizer" not in checkpoint and checkpoint["state"]["step"] == 1
+    assert checkpoint["settings"]["batch"] == 1 and checkpoint["settings"]["widths"] == (0.5,)
+    finish = ["finish", str(out / "distill.pt"), "--method", "distill", "--check", "0"]
+    assert train([*finish, "--calibration", str(calibration), "--json"]) == 0
+    manifest = json.loads(capsys.readouterr().out)
+    assert manifest["variant"] == "distill" and manifest["training"]["steps"] == 1
+    assert manifest["training"]["decoder_channels"] == [128, 64, 32, 16]
+    assert manifest["settings"]["draws"] == 1 and manifest["settings"]["flow_width"] == 1.0
+    reference = joe_ort.speak("Hi.", noise_scale=0.0, noise_w=0.0).samples
+    tts = EdgeTTS(backend="onnxruntime", variant="distill")
+    assert len(tts.speak("Hi.", noise_scale=0.0, noise_w=0.0).samples) == len(reference)

@@ -19,7 +19,7 @@ from numpy.typing import NDArray
 from .audio import to_int16
 from .backends import available_backends
 from .config import SUPPORTED_SAMPLE_RATES
-from .errors import BackendUnavailableError, EdgeTTSError
+from .errors import EdgeTTSError, ExtraNotInstalledError
 from .files import commit, discard, open_temp_beside, write_atomic
 from .phonemize import segment_sentences
 from .ssml import segments_of
@@ -31,7 +31,7 @@ from .wav import SAMPLE_FORMATS, WavWriter
 if TYPE_CHECKING:
     pass
 
-__all__ = ["main"]
+__all__ = ["main", "run"]
 
 
 def _read_text(text: str | None) -> str:
@@ -73,8 +73,8 @@ def _speak(args: argparse.Namespace) -> int:
     with _sink(args, rate) as write:
         for chunk in chunks:
             write(chunk.samples)
-            timeline.add(chunk.words, chunk.phonemes, seconds)
-            seconds += chunk.duration
+            timeline.add(chunk.words, chunk.phonemes, chunk.offset)
+            seconds = chunk.offset + chunk.duration
     if args.timestamps is not None:
         write_timestamps(args.timestamps, timeline.words, timeline.phonemes)
     target = args.output or ("standard output" if args.raw == "-" else args.raw)
@@ -207,7 +207,8 @@ def _variants(args: argparse.Namespace) -> int:
         print(f"{name}\t-\t-\tcorrupt: {reason}")
     print(
         "buildable: `edgetts optimize ptq --preset weights|int8|int8-full` (seconds), "
-        "`edgetts optimize fast|qat|prune|distill` (minutes to hours, the train extra), "
+        "`edgetts optimize fast` (minutes, the train extra), "
+        "`python -m edgetts.train qat|prune|distill` (hours, the train extra), "
         "`edgetts pack import FILE`",
         file=sys.stderr,
     )
@@ -239,7 +240,7 @@ def _serve(args: argparse.Namespace) -> int:
     try:
         from .server import PoolSettings, ServerSettings, serve
     except ImportError as exc:
-        raise BackendUnavailableError(
+        raise ExtraNotInstalledError(
             f"edgetts serve needs the server extra: pip install 'edgetts[server]' ({exc})"
         ) from exc
     pool = PoolSettings(
@@ -275,7 +276,6 @@ def _bench(args: argparse.Namespace) -> int:
         else:
             text = Path(source).read_text(encoding="utf-8")
             sentences += [line for line in text.splitlines() if line.strip()]
-    judges = [j for j in args.judges.split(",") if j] if args.judges else []
     payload = run_bench(
         sentences,
         voice=args.voice,
@@ -283,7 +283,7 @@ def _bench(args: argparse.Namespace) -> int:
         backends=args.backends,
         device=args.device,
         chunk_ms=args.chunk_ms,
-        judges=judges,
+        judges=args.judges,
         threads=args.threads,
         include_peer=not args.no_peer,
         precisions=args.precisions,
@@ -319,7 +319,22 @@ def _add_pack(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     imp.set_defaults(func=_pack_import)
 
 
+def _judges(text: str) -> list[str]:
+    """``--judges``: checked before the benchmark runs (the judges come after it)."""
+    from .eval.quality import JUDGES
+
+    chosen = [j for j in text.split(",") if j]
+    unknown = [j for j in chosen if j not in JUDGES]
+    if unknown:
+        raise argparse.ArgumentTypeError(
+            f"unknown judges {unknown}; choose from {', '.join(JUDGES)} ('' for none)"
+        )
+    return chosen
+
+
 def _add_bench(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from .eval.quality import JUDGES
+
     bench = sub.add_parser("bench", help="size, speed and quality report vs piper-tts")
     bench.add_argument(
         "--sentences",
@@ -332,9 +347,11 @@ def _add_bench(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     bench.add_argument("--backends", nargs="+", default=None, help="default: all installed")
     bench.add_argument(
         "--judges",
-        default="wer,dnsmos,fidelity",
-        help="comma-separated from wer (whisper tiny.en), dnsmos (MOS predictor), fidelity "
-        "(MCD/LSD/durations against the reference, noise 0); '' for none",
+        type=_judges,
+        default=",".join(JUDGES),
+        help=f"comma-separated, from {', '.join(JUDGES)} ('' for none): wer is whisper "
+        "tiny.en's word error rate, dnsmos a MOS predictor, fidelity MCD/LSD/durations "
+        "against the reference (noise 0)",
     )
     bench.add_argument("--threads", type=int, default=None)
     bench.add_argument("--device", default="cpu", help="cpu, or cuda (onnxruntime-gpu)")
@@ -461,15 +478,21 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+def run(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> int:
+    """Parse ``argv`` and run its command (``func``); a failure edgetts expects is one
+    line on stderr and exit status 2. Also ``python -m edgetts.train``'s."""
+    args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING)
     try:
         result: int = args.func(args)
     except (EdgeTTSError, ValueError, OSError) as exc:  # a TypeError is a bug: traceback
-        print(f"edgetts: error: {exc}", file=sys.stderr)
+        print(f"{parser.prog}: error: {exc}", file=sys.stderr)
         return 2
     return result
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return run(_parser(), argv)
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ from ..backends._model import model_inputs
 from ..config import SynthesisConfig
 from ..phonemize import phonemize
 from ..split import SplitVoice
-from ..streaming import StreamingModel
+from ..streaming import SplitModel
 from ..voice import Voice
 
 __all__ = ["CalibrationSet", "GraphFeeds", "graph_feeds", "load_calibration"]
@@ -70,14 +70,14 @@ class GraphFeeds:
 
 def graph_feeds(voice: Voice, split: SplitVoice, texts: tuple[str, ...]) -> GraphFeeds:
     """Every graph's inputs for ``texts`` spoken by the fp32 voice with its default scales."""
-    model = StreamingModel(split, "onnxruntime", BackendOptions())
+    model = SplitModel(split, "onnxruntime", BackendOptions())
     scales = np.array(SynthesisConfig().scales(voice.config), dtype=np.float32)
     feeds = GraphFeeds([], [], [])
     for text in texts:
         for sentence in phonemize(text, voice.config.espeak_voice):
             ids = voice.id_mapper(sentence.phonemes).ids[np.newaxis, :]
             feeds.prior.append(model_inputs(ids, scales, None, False, split.prior))
-            front = model.front(ids, scales, None)
-            feeds.flow.append({split.z_p: front.z_p, split.mask: front.mask})
-            feeds.decoder.append({split.z: model.latent(front, front.z_p.shape[2])})
+            prior = model.run_prior(ids, scales, None)
+            feeds.flow.append({split.z_p: prior.z_p, split.mask: prior.mask})
+            feeds.decoder.append({split.z: model.latent(prior, prior.z_p.shape[2])})
     return feeds

@@ -19,7 +19,7 @@ from ..config import SynthesisConfig
 from ..eval.fidelity import fidelity
 from ..phonemize import phonemize
 from ..split import SplitVoice
-from ..streaming import StreamingModel
+from ..streaming import SplitModel
 from ..voice import Voice
 
 __all__ = ["check_variant"]
@@ -30,8 +30,8 @@ def check_variant(
 ) -> dict[str, Any]:
     """MCD-DTW, duration ratios and time ratio of ``split`` on ``backend`` vs fp32 ORT."""
     options = BackendOptions()
-    reference = StreamingModel.of_voice(voice.model_path, "onnxruntime", options)
-    variant = StreamingModel(split, backend, options)
+    reference = SplitModel.of_voice(voice.model_path, "onnxruntime", options)
+    variant = SplitModel(split, backend, options)
     noise_off = SynthesisConfig(noise_scale=0.0, noise_w=0.0).scales(voice.config)
     scales = np.array(noise_off, dtype=np.float32)
     mcd, durations, time_ratios = [], [], []

@@ -1,38 +1,73 @@
-"""``edgetts optimize ptq | qat | prune | distill | fast``: the toolchain's commands.
+"""``edgetts optimize ptq | fast``: the variants built in seconds or minutes.
 
 Registered on the ``edgetts`` command line by :mod:`edgetts.cli`; kept here,
-beside the toolchain, so the runtime's CLI module stays the runtime's.
+beside the toolchain, so the runtime's CLI module stays the runtime's. The
+helpers are shared with the training command line, ``python -m edgetts.train``
+(:mod:`edgetts.train.cli`), whose students train for hours. Flags named after
+a settings dataclass's fields take their defaults from it
+(``tests/test_cli_defaults.py`` checks).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+from dataclasses import fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from ..train.settings import FlowPriorSettings
     from ..variants import Variant
 
-__all__ = ["add_optimize"]
+__all__ = [
+    "CHECK_SENTENCES",
+    "add_build_arguments",
+    "add_graph_arguments",
+    "add_optimize",
+    "field_flags",
+    "held_out",
+    "report_variant",
+    "stored",
+]
+
+CHECK_SENTENCES = 10  # dev sentences a new variant is measured on (--check)
 
 
-def _report_variant(variant: Variant) -> int:
-    """One line for the variant just built (``edgetts variants --json`` has the manifest)."""
-    measured = variant.manifest.get("measured") or {}
-    figures = (
-        f", MCD {measured['mcd_db_mean']:.2f} dB, time x"
-        f"{measured['time_ratio_vs_fp32_onnxruntime_median']:.2f} vs fp32 ONNX Runtime"
-        if measured
-        else ""
-    )
-    print(
-        f"wrote variant {variant.name!r} ({variant.size_bytes / 2**20:.1f} MB{figures}) "
-        f"to {variant.folder}"
-    )
+def report_variant(variant: Variant, args: argparse.Namespace) -> int:
+    """The variant just built: its manifest with ``--json``, else one line (its name,
+    size, folder and what the check measured)."""
+    if args.json:
+        print(json.dumps(dict(variant.manifest), indent=1))
+        return 0
+    measured = variant.manifest.get("measured")
+    check = "not checked (--check 0)"
+    if measured:
+        count = measured["sentences"]
+        check = (
+            f"checked on {count} sentence{'s' * (count != 1)} on {measured['backend']}: "
+            f"MCD {measured['mcd_db_mean']:.2f} dB, time x"
+            f"{measured['time_ratio_vs_fp32_onnxruntime_median']:.2f} vs fp32 ONNX Runtime"
+        )
+    size = f"{variant.size_bytes / 2**20:.1f} MB"
+    print(f"wrote variant {variant.name!r} ({size}) to {variant.folder}; {check}")
     return 0
 
 
-def _stored(args: argparse.Namespace) -> dict[str, Any]:
+def field_flags(settings: type[Any], args: argparse.Namespace) -> dict[str, Any]:
+    """The flags named after fields of the dataclass ``settings``, as its keywords."""
+    return {f.name: getattr(args, f.name) for f in fields(settings) if hasattr(args, f.name)}
+
+
+def held_out(count: int) -> list[str]:
+    """The last ``count`` dev sentences (none for 0): the curves' held-out set."""
+    from ..eval import dev_sentences
+
+    sentences = dev_sentences()
+    return sentences[len(sentences) - count :] if count > 0 else []
+
+
+def stored(args: argparse.Namespace) -> dict[str, Any]:
     """What every build takes from the command line: the name, --force, the check."""
     from ..eval import dev_sentences
 
@@ -43,6 +78,64 @@ def _stored(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+def add_build_arguments(
+    parser: argparse.ArgumentParser, *, name: str | None, name_help: str, trains: bool
+) -> None:
+    """The flags of every command that stores a variant (``trains``: and held-out
+    sentences for its training curves)."""
+    parser.add_argument("--voice", default=None)
+    parser.add_argument("--name", default=name, help=name_help)
+    parser.add_argument("--force", action="store_true", help="replace a variant of that name")
+    parser.add_argument(
+        "--calibration",
+        type=Path,
+        default=None,
+        help="sentences to calibrate or train on, one a line (default: the built-in set)",
+    )
+    parser.add_argument(
+        "--check",
+        type=int,
+        default=CHECK_SENTENCES,
+        help="dev sentences to measure the variant on afterwards (0: none)",
+    )
+    parser.add_argument(
+        "--json", action="store_true", help="print the variant's manifest, not one line"
+    )
+    if trains:
+        from ..train.settings import TrainSettings
+
+        parser.add_argument(
+            "--eval",
+            dest="eval_sentences",
+            metavar="N",
+            type=int,
+            default=TrainSettings.eval_sentences,
+            help="held-out dev sentences (the training curves)",
+        )
+
+
+def add_graph_arguments(parser: argparse.ArgumentParser, defaults: FlowPriorSettings) -> None:
+    """The flags of :class:`~edgetts.train.settings.FlowPriorSettings`."""
+    parser.add_argument(
+        "--flow-width",
+        type=float,
+        default=defaults.flow_width,
+        help="keep this share of the flow's channels (1: the voice's flow)",
+    )
+    parser.add_argument(
+        "--flow-steps", type=int, default=defaults.flow_steps, help="steps distilling that flow"
+    )
+    parser.add_argument(
+        "--prior-layers",
+        type=int,
+        default=defaults.prior_layers,
+        help="distil a text encoder of N of the voice's layers (0: keep them all)",
+    )
+    parser.add_argument(
+        "--prior-steps", type=int, default=defaults.prior_steps, help="steps distilling that prior"
+    )
+
+
 def _optimize_ptq(args: argparse.Namespace) -> int:
     from . import build_ptq
 
@@ -51,77 +144,42 @@ def _optimize_ptq(args: argparse.Namespace) -> int:
         backend=args.backend,
         preset=args.preset,
         calibration=args.calibration,
-        **_stored(args),
+        **stored(args),
         base=args.base,
     )
-    return _report_variant(variant)
-
-
-def _optimize_student(args: argparse.Namespace) -> int:
-    from ..eval import dev_sentences
-    from ..eval.report import progress_bar
-    from .student import build_student_variant
-
-    tick, close = progress_bar(args.steps)
-    shown = [0]
-
-    def progress(state: Any) -> None:  # a resumed run starts at its checkpoint's step
-        while shown[0] < state.step:
-            tick()
-            shown[0] += 1
-
-    try:
-        variant = build_student_variant(
-            args.voice,
-            method=args.method,
-            steps=args.steps,
-            widths=args.widths,
-            batch=args.batch,
-            learning_rate=args.learning_rate,
-            draws=args.draws,
-            adversarial=args.adversarial,
-            istft_stages=args.istft_stages,
-            shortest_fft=args.shortest_fft,
-            flow_width=args.flow_width,
-            flow_steps=args.flow_steps,
-            prior_layers=args.prior_layers,
-            prior_steps=args.prior_steps,
-            device=args.device,
-            resume=args.resume,
-            calibration=args.calibration,
-            eval_sentences=dev_sentences()[-args.eval :],
-            **_stored(args),
-            progress=progress,
-        )
-    finally:
-        close()
-    return _report_variant(variant)
+    return report_variant(variant, args)
 
 
 def _optimize_fast(args: argparse.Namespace) -> int:
-    from ..eval import dev_sentences
+    from ..train import require_torch
+    from ..train.settings import FlowPriorSettings
+
+    require_torch()
     from .compose import build_fast_variant
 
     variant = build_fast_variant(
         args.voice,
-        flow_width=args.flow_width,
-        flow_steps=args.flow_steps,
-        prior_layers=args.prior_layers,
-        prior_steps=args.prior_steps,
+        FlowPriorSettings(**field_flags(FlowPriorSettings, args)),
         calibration=args.calibration,
-        eval_sentences=dev_sentences()[-args.eval :],
-        **_stored(args),
+        eval_sentences=held_out(args.eval_sentences),
+        **stored(args),
     )
-    return _report_variant(variant)
+    return report_variant(variant, args)
 
 
 def add_optimize(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from .compose import FAST
     from .ptq import PRESETS
 
-    optimize = sub.add_parser("optimize", help="build optimised variants of a voice")
+    optimize = sub.add_parser(
+        "optimize",
+        help="build optimised variants of a voice (trained decoders: python -m edgetts.train)",
+    )
     methods = optimize.add_subparsers(dest="method", required=True)
-    ptq = methods.add_parser("ptq", help="post-training int8")
-    ptq.add_argument("--voice", default=None)
+    ptq = methods.add_parser("ptq", help="post-training int8 (seconds)")
+    add_build_arguments(
+        ptq, name=None, name_help="variant name (default from the preset)", trains=False
+    )
     ptq.add_argument("--backend", choices=["openvino", "onnxruntime"], default="openvino")
     ptq.add_argument(
         "--preset",
@@ -129,98 +187,13 @@ def add_optimize(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         default="int8",
         help="; ".join(f"{k}: {v}" for k, v in PRESETS.items()),
     )
-    ptq.add_argument("--calibration", type=Path, default=None, help="one sentence a line")
-    ptq.add_argument("--name", default=None, help="variant name (default from the preset)")
-    ptq.add_argument("--force", action="store_true", help="replace a variant of the same name")
     ptq.add_argument("--base", default=None, help="quantise this pruned/distilled variant")
-    ptq.add_argument(
-        "--check", type=int, default=10, help="dev sentences to measure it on afterwards"
-    )
     ptq.set_defaults(func=_optimize_ptq)
-
-    from .student import METHODS, default_name
-
-    for method, about in METHODS.items():
-        trained = methods.add_parser(method, help=f"{about} (needs edgetts[train])")
-        trained.add_argument("--voice", default=None)
-        trained.add_argument("--steps", type=int, default=1000, help="total training steps")
-        trained.add_argument("--resume", action="store_true", help="continue from the checkpoint")
-        trained.add_argument("--batch", type=int, default=4, help="windows per step")
-        trained.add_argument("--learning-rate", type=float, default=1e-4, help="peak (cosine)")
-        trained.add_argument("--draws", type=int, default=3, help="noise draws per sentence")
-        trained.add_argument(
-            "--adversarial",
-            type=float,
-            default=0.0,
-            help="weight of a critic's adversarial + feature-matching terms (0: off)",
-        )
-        trained.add_argument(
-            "--shortest-fft",
-            type=int,
-            default=512,
-            help="the spectral loss's shortest STFT: 64, 128, 256 or 512 (sizes double to 2048)",
-        )
-        trained.add_argument("--device", default="cpu", help="torch device, e.g. cuda")
-        trained.add_argument("--calibration", type=Path, default=None, help="training sentences")
-        trained.add_argument("--name", default=None, help=f"variant name ({default_name(method)})")
-        trained.add_argument("--force", action="store_true", help="replace a variant of that name")
-        trained.add_argument("--eval", type=int, default=4, help="held-out dev sentences (curve)")
-        trained.add_argument("--check", type=int, default=10, help="dev sentences to measure on")
-        if method != "qat":
-            trained.add_argument(
-                "--widths", type=float, nargs="+", default=None, help="decoder width per phase"
-            )
-            trained.add_argument(
-                "--istft-stages",
-                type=int,
-                default=0,
-                help="replace the decoder's last N upsampling stages with an inverse-STFT head",
-            )
-            trained.add_argument(
-                "--flow-width",
-                type=float,
-                default=1.0,
-                help="keep this share of the flow's channels",
-            )
-            trained.add_argument(
-                "--flow-steps", type=int, default=3000, help="steps distilling a narrower flow"
-            )
-            trained.add_argument(
-                "--prior-layers",
-                type=int,
-                default=0,
-                help="distil a text encoder with N of the voice's layers (0: keep them all)",
-            )
-            trained.add_argument(
-                "--prior-steps", type=int, default=3000, help="steps distilling that prior"
-            )
-        trained.set_defaults(
-            func=_optimize_student,
-            widths=None,
-            istft_stages=0,
-            flow_width=1.0,
-            flow_steps=3000,
-            prior_layers=0,
-            prior_steps=3000,
-        )
-    _add_optimize_fast(methods)
-
-
-def _add_optimize_fast(methods: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    from .compose import FAST_DEFAULTS
 
     fast = methods.add_parser(
         "fast",
-        help="polyphase decoder + narrow flow + int8-weight encoder (needs edgetts[train])",
+        help="polyphase decoder, narrow flow, int8-weight encoder (minutes; edgetts[train])",
     )
-    fast.add_argument("--voice", default=None)
-    fast.add_argument("--flow-width", type=float, default=FAST_DEFAULTS["flow_width"])
-    fast.add_argument("--flow-steps", type=int, default=FAST_DEFAULTS["flow_steps"])
-    fast.add_argument("--prior-layers", type=int, default=FAST_DEFAULTS["prior_layers"])
-    fast.add_argument("--prior-steps", type=int, default=FAST_DEFAULTS["prior_steps"])
-    fast.add_argument("--calibration", type=Path, default=None, help="training sentences")
-    fast.add_argument("--name", default="fast", help="variant name (fast)")
-    fast.add_argument("--force", action="store_true", help="replace a variant of that name")
-    fast.add_argument("--eval", type=int, default=4, help="held-out dev sentences (curve)")
-    fast.add_argument("--check", type=int, default=10, help="dev sentences to measure on")
+    add_build_arguments(fast, name="fast", name_help="variant name", trains=True)
+    add_graph_arguments(fast, FAST)
     fast.set_defaults(func=_optimize_fast)

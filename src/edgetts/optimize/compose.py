@@ -21,11 +21,12 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Sequence
+from dataclasses import asdict
 from pathlib import Path
-from typing import Any
 
 from ..polyphase import rewrite_file
 from ..split import split_voice
+from ..train.settings import FlowPriorSettings, TrainSettings
 from ..variants import Variant
 from ..voice import Voice
 from .calibration import load_calibration
@@ -33,39 +34,36 @@ from .ptq import DURATION_PATH
 from .store import check_new_variant, store_variant
 from .weights import compress_weights
 
-__all__ = ["FAST_DEFAULTS", "build_fast_variant"]
+__all__ = ["FAST", "build_fast_variant"]
 
-#: The one source of the fast variant's settings (the CLI reads them from here).
-FAST_DEFAULTS: dict[str, Any] = {
-    "flow_width": 0.25,
-    "flow_steps": 3000,
-    "prior_layers": 0,  # 3 is faster, but moves durations: MCD above the bar (docs/variants.md)
-    "prior_steps": 3000,
-    "draws": 3,
-    "seed": 0,
-}
+#: The fast variant's flow and text encoder: a quarter of the flow's channels and
+#: the voice's encoder (3 layers are faster, but move durations: MCD above the bar,
+#: docs/variants.md).
+FAST = FlowPriorSettings(flow_width=0.25)
 #: Graphs whose bf16 run measured no quality cost (bench/results): the decoder.
 BF16_GRAPHS = ("decoder",)
 
 
 def build_fast_variant(
     voice: str | os.PathLike[str] | Voice | None = None,
+    graphs: FlowPriorSettings = FAST,
     *,
-    flow_width: float = FAST_DEFAULTS["flow_width"],
-    flow_steps: int = FAST_DEFAULTS["flow_steps"],
-    prior_layers: int = FAST_DEFAULTS["prior_layers"],
-    prior_steps: int = FAST_DEFAULTS["prior_steps"],
     calibration: str | os.PathLike[str] | None = None,
     eval_sentences: Sequence[str] = (),
     name: str = "fast",
     replace: bool = False,
     check_sentences: Sequence[str] = (),
 ) -> Variant:
-    """Train the narrow flow (and a shallow encoder), and store the composed variant."""
+    """Train the narrow flow (and a shallow encoder), and store the composed variant.
+
+    The flow's noise draws and the seed are :class:`TrainSettings`' defaults.
+    """
     from ..train.flow import check_flow_settings, export_flow
     from ..train.prior import check_prior_settings, encoder_layers, export_prior
     from .student import cheaper_prior, narrow_flow
 
+    flow_width, flow_steps = graphs.flow_width, graphs.flow_steps
+    prior_layers, prior_steps = graphs.prior_layers, graphs.prior_steps
     check_flow_settings(flow_width, flow_steps)
     loaded = voice if isinstance(voice, Voice) else Voice.load(voice)
     if prior_layers:  # 0: the voice's own encoder, int8 weights only (nothing to train)
@@ -74,14 +72,15 @@ def build_fast_variant(
         raise ValueError("eval_sentences is empty: give held-out sentences for the curves")
     check_new_variant(loaded, name, replace)
     texts = load_calibration(calibration)
-    seed = int(FAST_DEFAULTS["seed"])
+    defaults = TrainSettings()
+    seed = defaults.seed
     flow, flow_record = narrow_flow(
         loaded,
         texts.texts,
         eval_sentences,
         width=flow_width,
         steps=flow_steps,
-        draws=int(FAST_DEFAULTS["draws"]),
+        draws=defaults.draws,
         seed=seed,
     )
     encoder, prior_record = (
@@ -115,13 +114,7 @@ def build_fast_variant(
         "backend": "any",
         "toolkit": "edgetts+torch",
         "bf16_graphs": list(BF16_GRAPHS),
-        "settings": {
-            "flow_width": flow_width,
-            "flow_steps": flow_steps,
-            "prior_layers": prior_layers,
-            "prior_steps": prior_steps,
-            "float_scopes": list(DURATION_PATH),
-        },
+        "settings": {**asdict(graphs), "float_scopes": list(DURATION_PATH)},
         "calibration": {
             "source": texts.source,
             "sha256": texts.sha256,

@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from ..backends import available_backends
+from ..eval.sysinfo import package_versions
 from ..files import sha256_file
 from ..split import SplitVoice
-from ..sysinfo import package_versions
 from ..variants import Variant, check_new_variant, write_variant
 from ..voice import Voice
 from .check import check_variant

@@ -1,4 +1,5 @@
-"""``edgetts optimize qat | prune | distill``: decoders trained against the fp32 voice.
+"""``python -m edgetts.train qat | prune | distill``: decoders trained against the fp32
+voice.
 
 - ``qat``: the decoder fine-tuned with fake quantisation and exported as QDQ
   ONNX (int8 convolutions in OpenVINO); the text encoder keeps int8 weights and
@@ -24,12 +25,13 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Callable, Sequence
-from dataclasses import asdict
+from dataclasses import asdict, fields
 from pathlib import Path
 from typing import Any
 
 from ..files import home_dir
 from ..split import split_voice
+from ..train.settings import FlowPriorSettings, TrainSettings
 from ..variants import Variant
 from ..voice import Voice
 from .calibration import graph_feeds, load_calibration
@@ -44,6 +46,7 @@ __all__ = [
     "cheaper_prior",
     "default_name",
     "narrow_flow",
+    "student_settings",
     "train_work_dir",
 ]
 
@@ -66,22 +69,58 @@ def train_work_dir(voice: Voice, method: str) -> Path:
     return home_dir() / "train" / voice.name / method
 
 
+def _check_method(method: str) -> None:
+    if method not in METHODS:
+        raise ValueError(f"unknown method {method!r}; methods: {sorted(METHODS)}")
+
+
+def student_settings(method: str, **changes: Any) -> TrainSettings:
+    """The :class:`TrainSettings` ``method`` trains with: ``qat`` quantises, ``prune``
+    and ``distill`` prune to :data:`DEFAULT_WIDTHS` unless ``widths`` is given;
+    ``changes`` set the other fields."""
+    _check_method(method)
+    widths = changes.pop("widths", None)
+    chosen = DEFAULT_WIDTHS[method] if widths is None else widths
+    return TrainSettings(quantize=method == "qat", widths=tuple(chosen), **changes)
+
+
+_TRAIN_FIELDS = frozenset(f.name for f in fields(TrainSettings))
+_GRAPH_FIELDS = frozenset(f.name for f in fields(FlowPriorSettings))
+
+
+def _chosen_settings(
+    method: str,
+    settings: TrainSettings | None,
+    graphs: FlowPriorSettings | None,
+    changes: dict[str, Any],
+) -> tuple[TrainSettings, FlowPriorSettings]:
+    """``settings`` and ``graphs``, or ones made of the keywords; not both."""
+    _check_method(method)
+    unknown = sorted(set(changes) - _TRAIN_FIELDS - _GRAPH_FIELDS)
+    if unknown:
+        raise TypeError(
+            f"unknown settings {unknown}: not fields of TrainSettings or FlowPriorSettings"
+        )
+    train = {k: v for k, v in changes.items() if k in _TRAIN_FIELDS}
+    graph = {k: v for k, v in changes.items() if k in _GRAPH_FIELDS}
+    for container, given, name in ((settings, train, "settings"), (graphs, graph, "graphs")):
+        if container is not None and given:
+            raise TypeError(f"pass {sorted(given)} inside {name}, not beside it")
+    chosen = student_settings(method, **train) if settings is None else settings
+    if chosen.quantize != (method == "qat"):
+        raise ValueError(
+            f"method {method!r} needs settings with quantize={method == 'qat'}, "
+            f"got {chosen.quantize}: see student_settings()"
+        )
+    return chosen, FlowPriorSettings(**graph) if graphs is None else graphs
+
+
 def build_student_variant(
     voice: str | os.PathLike[str] | Voice | None = None,
     *,
     method: str = "qat",
-    steps: int = 1000,
-    widths: Sequence[float] | None = None,
-    batch: int = 4,
-    learning_rate: float = 1e-4,
-    draws: int = 3,
-    adversarial: float = 0.0,
-    istft_stages: int = 0,
-    shortest_fft: int = 512,
-    flow_width: float = 1.0,
-    flow_steps: int = 3000,
-    prior_layers: int = 0,
-    prior_steps: int = 3000,
+    settings: TrainSettings | None = None,
+    graphs: FlowPriorSettings | None = None,
     device: str = "cpu",
     resume: bool = False,
     calibration: str | os.PathLike[str] | None = None,
@@ -91,52 +130,44 @@ def build_student_variant(
     check_sentences: Sequence[str] = (),
     progress: Callable[[Any], None] | None = None,
     work_dir: Path | None = None,
+    **changes: Any,
 ) -> Variant:
-    """Train (or resume) a student decoder for ``steps`` steps and store the variant.
+    """Train (or resume) a student decoder and store the variant.
 
-    Training sentences are the calibration set (``draws`` noise draws each);
-    ``eval_sentences`` (held out) give the quality-vs-steps curve recorded in
-    the manifest. ``device`` is a torch device (``"cuda"`` trains on a GPU).
-    ``adversarial`` > 0 adds a critic's terms (:mod:`edgetts.train.adversarial`)
-    with that weight; with ``resume`` it may be switched on to fine-tune.
-    ``istft_stages`` > 0 replaces the decoder's last upsampling stages with an
-    inverse-STFT head (:mod:`edgetts.train.istft`). ``shortest_fft`` is the
-    spectral loss's shortest STFT (128 or 64 keeps the shape of each pitch
-    period; a resumed run may change it). ``prior_layers`` > 0 gives
-    the variant a text encoder of that many layers (:mod:`edgetts.train.prior`),
-    distilled in ``prior_steps`` steps.
+    ``settings`` is the decoder's training (default: :func:`student_settings` of
+    ``method``), ``graphs`` the flow and text encoder the variant gets (default:
+    the voice's own); ``changes`` are keyword sugar for their fields
+    (``steps=2``, ``flow_width=0.5``), given instead of them, not beside.
+    Training sentences are the calibration set (``settings.draws`` noise draws
+    each); ``eval_sentences`` (held out, at most ``settings.eval_sentences``)
+    give the quality-vs-steps curve recorded in the manifest. ``device`` is a
+    torch device (``"cuda"`` trains on a GPU). A resumed run may change the
+    settings :mod:`edgetts.train.checkpoint` allows (the critic's weight, the
+    inverse-STFT head, the loss's shortest STFT, steps, batch, learning rate).
     """
     from ..train.export import export_decoder
     from ..train.flow import check_flow_settings, export_flow
     from ..train.prior import check_prior_settings, encoder_layers, export_prior
-    from ..train.student import TrainSettings, train_student
+    from ..train.student import train_student
 
-    if method not in METHODS:
-        raise ValueError(f"unknown method {method!r}; methods: {sorted(METHODS)}")
-    if method == "qat" and flow_width != 1:
-        raise ValueError(f"qat keeps the voice's flow (static int8); flow_width {flow_width!r}")
-    if method == "qat" and prior_layers:
-        raise ValueError(f"qat keeps the voice's prior (int8 weights); prior_layers {prior_layers}")
-    check_flow_settings(flow_width, flow_steps)  # before the decoder's training
+    settings, graphs = _chosen_settings(method, settings, graphs, changes)
+    if method == "qat" and graphs.flow_width != 1:
+        raise ValueError(
+            f"qat keeps the voice's flow (static int8); flow_width {graphs.flow_width!r}"
+        )
+    if method == "qat" and graphs.prior_layers:
+        raise ValueError(
+            f"qat keeps the voice's prior (int8 weights); prior_layers {graphs.prior_layers}"
+        )
+    check_flow_settings(graphs.flow_width, graphs.flow_steps)  # before the decoder's training
     loaded = voice if isinstance(voice, Voice) else Voice.load(voice)
-    if prior_layers:
-        check_prior_settings(prior_layers, encoder_layers(loaded.model_path), prior_steps)
+    if graphs.prior_layers:
+        layers = encoder_layers(loaded.model_path)
+        check_prior_settings(graphs.prior_layers, layers, graphs.prior_steps)
     if not eval_sentences:
         raise ValueError("eval_sentences is empty: give held-out sentences for the curve")
     name = name or default_name(method)
     check_new_variant(loaded, name, replace)
-    chosen = tuple(DEFAULT_WIDTHS[method] if widths is None else widths)
-    settings = TrainSettings(
-        steps=steps,
-        batch=batch,
-        learning_rate=learning_rate,
-        draws=draws,
-        adversarial=adversarial,
-        istft_stages=istft_stages,
-        shortest_fft=shortest_fft,
-        quantize=method == "qat",
-        widths=chosen,
-    )
     texts = load_calibration(calibration)
     work = work_dir or train_work_dir(loaded, method)
     teachers = None if work_dir else train_work_dir(loaded, "teacher")
@@ -153,24 +184,24 @@ def build_student_variant(
     )
     split = split_voice(loaded.model_path)
     flow = None
-    if flow_width != 1:
+    if graphs.flow_width != 1:
         flow = narrow_flow(
             loaded,
             texts.texts,
             eval_sentences,
-            width=flow_width,
-            steps=flow_steps,
+            width=graphs.flow_width,
+            steps=graphs.flow_steps,
             draws=settings.draws,
             seed=settings.seed,
         )
     prior = None
-    if prior_layers:
+    if graphs.prior_layers:
         prior = cheaper_prior(
             loaded,
             texts.texts,
             eval_sentences,
-            layers=prior_layers,
-            steps=prior_steps,
+            layers=graphs.prior_layers,
+            steps=graphs.prior_steps,
             seed=settings.seed,
         )
 
@@ -197,12 +228,7 @@ def build_student_variant(
         "description": METHODS[method],
         "backend": "any",
         "toolkit": "edgetts+torch",
-        "settings": {
-            **asdict(settings),
-            "flow_width": flow_width,
-            "prior_layers": prior_layers,
-            "float_scopes": list(DURATION_PATH),
-        },
+        "settings": {**asdict(settings), **asdict(graphs), "float_scopes": list(DURATION_PATH)},
         "calibration": {
             "source": texts.source,
             "sha256": texts.sha256,

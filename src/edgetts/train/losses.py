@@ -16,17 +16,12 @@ from torch import Tensor
 from torch.nn import functional as F
 
 from ..eval.fidelity import HOP, N_FFT, mel_filters
+from .settings import FFT_SIZES, TrainSettings, check_shortest_fft
 
-__all__ = ["FFT_SIZES", "SpectralLoss", "check_shortest_fft"]
+__all__ = ["SpectralLoss"]
 
-FFT_SIZES = (64, 128, 256, 512)  # the shortest STFT a loss may start from
 LONGEST_FFT = 2048
 _EPS = 1e-7
-
-
-def check_shortest_fft(value: object) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value not in FFT_SIZES:
-        raise ValueError(f"shortest_fft must be one of {FFT_SIZES}, got {value!r}")
 
 
 def _magnitude(x: Tensor, n_fft: int, hop: int) -> Tensor:
@@ -36,7 +31,12 @@ def _magnitude(x: Tensor, n_fft: int, hop: int) -> Tensor:
 
 
 class SpectralLoss(torch.nn.Module):
-    def __init__(self, sample_rate: int, mel_weight: float = 1.0, shortest_fft: int = 512) -> None:
+    def __init__(
+        self,
+        sample_rate: int,
+        mel_weight: float = 1.0,
+        shortest_fft: int = TrainSettings.shortest_fft,
+    ) -> None:
         super().__init__()
         check_shortest_fft(shortest_fft)
         sizes = (*FFT_SIZES, 1024, LONGEST_FFT)

@@ -1,36 +1,31 @@
-"""Training a student decoder against the fp32 voice: QAT, pruning, distillation.
+"""The loop that trains a student decoder against the fp32 voice: QAT, pruning,
+distillation.
 
-No dataset: the fp32 voice speaks a text list (several noise draws per
-sentence), and its latents ``z`` and waveforms are the training pairs, cached
-on disk. The student starts as the teacher's decoder, then is either
-fake-quantised (:mod:`edgetts.train.quant`; ``quantize``) or pruned to a
-schedule of widths (:mod:`edgetts.train.prune`; ``widths``, one training
-phase each, the first pruning at step 0). It is trained on random windows of
-``z`` (with the streaming decoder's context on both sides) to reproduce the
-teacher's samples under a multi-resolution STFT + mel loss (``shortest_fft``:
-its shortest STFT), optionally with a critic's adversarial and feature-matching
-terms (:mod:`edgetts.train.adversarial`; ``adversarial``, their weight). A
-resumed run may change either to fine-tune a student trained without them
-(with a learning-rate schedule of its own). Checkpoints are
-written atomically every ``checkpoint_every`` steps; ``resume`` continues
-from the last one with the same data order.
+The student starts as the teacher's decoder (:mod:`edgetts.train.teacher`),
+then is either fake-quantised (:mod:`edgetts.train.quant`; ``quantize``) or
+pruned to a schedule of widths (:mod:`edgetts.train.prune`; ``widths``, one
+training phase each, the first pruning at step 0). It is trained on random
+windows of ``z`` (with the streaming decoder's context on both sides) to
+reproduce the teacher's samples under a multi-resolution STFT + mel loss
+(``shortest_fft``: its shortest STFT), optionally with a critic's adversarial
+and feature-matching terms (:mod:`edgetts.train.adversarial`; ``adversarial``,
+their weight). A resumed run may change either to fine-tune a student trained
+without them (with a learning-rate schedule of its own). Checkpoints are
+written atomically every ``checkpoint_every`` steps; ``resume`` continues from
+the last one with the same data order (:mod:`edgetts.train.checkpoint` says
+which settings may change). The settings are :class:`TrainSettings`.
 
-Training runs on any torch device (``device="cuda"``). Where the voice cannot
-go with it (a rented GPU with a small upload), :func:`save_teacher` packs what
-training needs -- the teacher's decoder and latents -- into one file, and
-:func:`load_teacher` rebuilds the waveform targets from them where it runs.
+Training runs on any torch device (``device="cuda"``).
 """
 
 from __future__ import annotations
 
 import copy
-import hashlib
-import io
 import math
 import os
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -38,128 +33,20 @@ import numpy as np
 import torch
 
 from ..eval.fidelity import fidelity
-from ..files import sha256_file, write_atomic
+from ..eval.sysinfo import cpu_model
 from ..streaming import DECODER_CONTEXT
-from ..sysinfo import cpu_model
 from ..voice import Voice
 from .adversarial import Critic
-from .flow import prior_samples
+from .checkpoint import CHECKPOINT, finished, load_checkpoint, write_torch
 from .istft import attach_istft_head
-from .losses import SpectralLoss, check_shortest_fft
-from .model import Generator, VitsVoice
+from .losses import SpectralLoss
+from .model import Generator
 from .prune import channel_importance, compose, decoder_widths, keep_top, prune_decoder
 from .quant import calibrate, quantize_decoder
+from .settings import TrainSettings, TrainState
+from .teacher import Pair, Teacher, decode, load_voice_teacher, torch_device
 
-__all__ = [
-    "Teacher",
-    "TrainSettings",
-    "TrainState",
-    "finished",
-    "fit",
-    "load_teacher",
-    "load_voice_teacher",
-    "save_teacher",
-    "strip_checkpoint",
-    "teacher_pairs",
-    "train_student",
-]
-
-_TEACHER_FORMAT = 1
-Pair = tuple[np.ndarray, np.ndarray]  # z (channels, frames), waveform (frames * hop)
-
-
-@dataclass(frozen=True)
-class TrainSettings:
-    steps: int = 1000
-    batch: int = 4
-    segment_frames: int = 32
-    learning_rate: float = 1e-4
-    scale_learning_rate: float = 1e-3  # the activation scales of QAT
-    draws: int = 3  # noise draws of each training sentence
-    checkpoint_every: int = 50
-    eval_sentences: int = 4
-    seed: int = 0
-    quantize: bool = False  # fake-quantise the student (QAT)
-    widths: tuple[float, ...] = ()  # pruning schedule: decoder width of each phase
-    adversarial: float = 0.0  # weight of the critic's terms (0: spectral losses only)
-    istft_stages: int = 0  # last upsampling stages an inverse-STFT head replaces (0: none)
-    shortest_fft: int = 512  # the spectral loss's STFT sizes: this one to 2048, in octaves
-
-    def __post_init__(self) -> None:
-        if self.quantize and (self.widths or self.istft_stages):
-            raise ValueError(
-                "prune or change the head first, then quantise that variant: not both at once"
-            )
-        if any(not 0 < w <= 1 for w in self.widths):
-            raise ValueError(f"widths must be fractions in (0, 1], got {self.widths!r}")
-        adversarial = self.adversarial
-        if isinstance(adversarial, bool) or not isinstance(adversarial, (int, float)):
-            raise TypeError(f"adversarial must be a number, got {adversarial!r}")
-        if not 0 <= adversarial <= 100:
-            raise ValueError(f"adversarial must be in [0, 100], got {adversarial!r}")
-        for name in ("steps", "batch", "segment_frames", "draws", "checkpoint_every"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be a positive int, got {value!r}")
-        check_shortest_fft(self.shortest_fft)
-        stages = self.istft_stages
-        if isinstance(stages, bool) or not isinstance(stages, int) or stages < 0:
-            raise ValueError(f"istft_stages must be an int >= 0, got {stages!r}")
-
-    @classmethod
-    def saved(cls, fields: dict[str, Any]) -> TrainSettings:
-        """Settings as a checkpoint stores them (fields added later take their default)."""
-        return cls(**{**fields, "widths": tuple(fields.get("widths", ()))})
-
-
-@dataclass
-class TrainState:
-    step: int = 0
-    phase: int = 0  # pruning phases applied
-    keep: list[list[int]] = field(default_factory=list)  # teacher channels kept per stage
-    seconds: float = 0.0
-    curve: list[tuple[int, float]] = field(default_factory=list)  # (step, MCD dB)
-    losses: list[float] = field(default_factory=list)
-    hardware: str = ""  # where the last steps ran
-    schedule_start: int = 0  # the step the learning rate's cosine counts from
-
-
-@dataclass
-class Teacher:
-    """What training needs of the fp32 voice: its decoder and (z, waveform) pairs."""
-
-    decoder: Generator
-    pairs: list[Pair]
-    held_out: list[Pair]  # for the quality-vs-steps curve
-    sample_rate: int
-
-
-def teacher_pairs(
-    model: VitsVoice, voice: Voice, texts: Sequence[str], cache: Path, *, draws: int, seed: int
-) -> list[Pair]:
-    """(z, waveform) of every sentence of ``texts``, ``draws`` noise draws each; cached."""
-    key = hashlib.sha256(
-        "\n".join(
-            [sha256_file(voice.model_path), str(draws), str(seed), str(_TEACHER_FORMAT), *texts]
-        ).encode()
-    ).hexdigest()[:16]
-    path = cache / f"teacher-{key}.npz"
-    if path.is_file():
-        with np.load(path) as data:
-            return [(data[f"z{i}"], data[f"wav{i}"]) for i in range(len(data.files) // 2)]
-    pairs = []
-    with torch.no_grad():
-        for z_p, mask in prior_samples(model, voice, texts, draws=draws, seed=seed):
-            z = model.flow(z_p, mask)
-            pairs.append((z[0].numpy(), model.dec(z).reshape(-1).numpy()))
-    buffer = io.BytesIO()
-    arrays = {}
-    for i, (z, wav) in enumerate(pairs):
-        arrays[f"z{i}"], arrays[f"wav{i}"] = z, wav
-    np.savez(buffer, **arrays)
-    cache.mkdir(parents=True, exist_ok=True)
-    write_atomic(path, buffer.getvalue())
-    return pairs
+__all__ = ["fit", "train_student"]
 
 
 def _batch(
@@ -178,21 +65,9 @@ def _batch(
     return torch.from_numpy(np.stack(latents)), torch.from_numpy(np.stack(targets))
 
 
-def _decode(decoder: torch.nn.Module, z: np.ndarray, device: torch.device) -> np.ndarray:
-    with torch.no_grad():
-        out: np.ndarray = decoder(torch.from_numpy(z)[None].to(device)).reshape(-1).cpu().numpy()
-    return out
-
-
 def _mcd(decoder: torch.nn.Module, pairs: Sequence[Pair], rate: int, device: torch.device) -> float:
-    scores = [fidelity(_decode(decoder, z, device), wav, rate).mcd_db for z, wav in pairs]
+    scores = [fidelity(decode(decoder, z, device), wav, rate).mcd_db for z, wav in pairs]
     return float(np.mean(scores))
-
-
-def _save(path: Path, payload: dict[str, Any]) -> None:
-    buffer = io.BytesIO()
-    torch.save(payload, buffer)
-    write_atomic(path, buffer.getvalue())
 
 
 def _prune_phase(
@@ -287,55 +162,6 @@ def _phase_starts(settings: TrainSettings) -> list[int]:
     return [settings.steps * k // phases for k in range(phases)]
 
 
-#: Settings that may change between a run and its resumption (``istft_stages``
-#: only from 0: the trained stages that remain get the new head).
-_RESUMABLE = (
-    "steps",
-    "checkpoint_every",
-    "batch",
-    "learning_rate",
-    "adversarial",
-    "shortest_fft",
-)
-
-
-def _same_settings(saved: dict[str, Any], settings: TrainSettings) -> bool:
-    """Everything but ``_RESUMABLE`` must match."""
-    resumable = {k: getattr(settings, k) for k in _RESUMABLE}
-    before = TrainSettings.saved(saved)
-    if not before.istft_stages:
-        resumable["istft_stages"] = settings.istft_stages
-    return replace(before, **resumable) == settings
-
-
-def _load_checkpoint(path: Path, settings: TrainSettings) -> dict[str, Any] | None:
-    if not path.is_file():
-        return None
-    saved: dict[str, Any] = torch.load(path, map_location="cpu", weights_only=False)
-    if not _same_settings(saved["settings"], settings):
-        raise ValueError(
-            f"checkpoint {path} was made with other settings ({saved['settings']}); "
-            "resume with the same ones, or start again without resume"
-        )
-    return saved
-
-
-def finished(work_dir: Path, settings: TrainSettings) -> bool:
-    """Whether ``work_dir`` holds a checkpoint of these settings with all steps done."""
-    saved = _load_checkpoint(work_dir / "student.pt", settings)
-    return saved is not None and saved["state"]["step"] >= settings.steps
-
-
-def _torch_device(name: str) -> torch.device:
-    try:
-        device = torch.device(name)
-    except RuntimeError as error:
-        raise ValueError(f"unknown torch device {name!r}: {error}") from None
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"device {name!r}: torch {torch.__version__} sees no CUDA GPU here")
-    return device
-
-
 def _hardware(device: torch.device) -> str:
     if device.type == "cuda":
         return f"{torch.cuda.get_device_name(device)} (torch {torch.__version__})"
@@ -392,10 +218,10 @@ def fit(
     with a fresh optimizer.
     """
     torch.manual_seed(settings.seed)
-    where = _torch_device(device)
+    where = torch_device(device)
     work_dir.mkdir(parents=True, exist_ok=True)
-    checkpoint = work_dir / "student.pt"
-    saved = _load_checkpoint(checkpoint, settings) if resume else None
+    checkpoint = work_dir / CHECKPOINT
+    saved = load_checkpoint(checkpoint, settings) if resume else None
     state = TrainState(**saved["state"]) if saved else TrainState()
     student, optimizer = _start(teacher, settings, saved, state, where)
     loss_fn = SpectralLoss(teacher.sample_rate, shortest_fft=settings.shortest_fft).to(where)
@@ -431,7 +257,7 @@ def fit(
             if adversary is not None:
                 payload["critic"] = adversary.critic.state_dict()
                 payload["critic_optimizer"] = adversary.optimizer.state_dict()
-            _save(checkpoint, payload)
+            write_torch(checkpoint, payload)
         if progress:
             progress(state)
     return student.cpu().eval(), state
@@ -452,82 +278,6 @@ def _adversary(
         if "critic_optimizer" in saved:
             optimizer.load_state_dict(saved["critic_optimizer"])
     return _Adversary(critic, optimizer, settings.adversarial)
-
-
-def strip_checkpoint(source: Path, target: Path) -> None:
-    """Copy a checkpoint without its optimizer states (a third of its size, or less)."""
-    saved = torch.load(source, map_location="cpu", weights_only=False)
-    saved.pop("optimizer", None)
-    saved.pop("critic_optimizer", None)
-    _save(target, saved)
-
-
-def load_voice_teacher(
-    voice: Voice,
-    train_texts: Sequence[str],
-    eval_texts: Sequence[str],
-    cache: Path,
-    settings: TrainSettings,
-    *,
-    pairs: bool = True,
-) -> Teacher:
-    """The teacher of ``voice``; ``pairs=False`` skips the data (a finished checkpoint
-    needs none)."""
-    model = VitsVoice.from_onnx(voice.model_path)
-    rate = voice.config.sample_rate
-    if not pairs:
-        return Teacher(model.dec, [], [], rate)
-    train = teacher_pairs(
-        model, voice, train_texts, cache, draws=settings.draws, seed=settings.seed
-    )
-    held_out = teacher_pairs(
-        model, voice, eval_texts[: settings.eval_sentences], cache, draws=1, seed=settings.seed + 1
-    )
-    return Teacher(model.dec, train, held_out, rate)
-
-
-def save_teacher(teacher: Teacher, path: Path) -> None:
-    """Pack the teacher for training elsewhere: its decoder and latents in float16
-    (the waveform targets are rebuilt from the rounded latents by :func:`load_teacher`)."""
-
-    def half(pairs: list[Pair]) -> list[torch.Tensor]:  # tensors: stored raw, unpickled
-        return [torch.from_numpy(z.astype(np.float16)) for z, _ in pairs]
-
-    payload = {
-        "format": _TEACHER_FORMAT,
-        "decoder": teacher.decoder.state_dict(),
-        "specs": teacher.decoder.specs,
-        "latents": half(teacher.pairs),
-        "held_out": half(teacher.held_out),
-        "sample_rate": teacher.sample_rate,
-    }
-    _save(path, payload)
-
-
-def load_teacher(path: Path, device: str = "cpu") -> Teacher:
-    """A teacher packed by :func:`save_teacher`, its targets decoded in float32 on
-    ``device`` (TF32 off: the targets are the fp32 voice's)."""
-    saved = torch.load(path, map_location="cpu", weights_only=False)
-    if saved.get("format") != _TEACHER_FORMAT:
-        raise ValueError(f"{path} is not a teacher file of format {_TEACHER_FORMAT}")
-    decoder = Generator(saved["specs"])
-    decoder.load_state_dict(saved["decoder"])
-    where = _torch_device(device)
-    decoder.to(where).eval()
-
-    def pairs(latents: list[torch.Tensor]) -> list[Pair]:
-        with torch.backends.cudnn.flags(enabled=True, allow_tf32=False):
-            out = []
-            for z16 in latents:
-                z = z16.float().numpy()
-                out.append((z, _decode(decoder, z, where)))
-        return out
-
-    teacher = Teacher(
-        decoder, pairs(saved["latents"]), pairs(saved["held_out"]), saved["sample_rate"]
-    )
-    decoder.cpu()
-    return teacher
 
 
 def train_student(

@@ -1,0 +1,306 @@
+"""``python -m edgetts.train``: train students of a voice's decoder (extra ``train``).
+
+::
+
+    # here: train and store a variant (a progress bar; checkpoints to resume from)
+    python -m edgetts.train qat --steps 2000 [--device cuda] [--resume]
+    # or on a GPU machine without the voice: pack the teacher here (~40 MB) ...
+    python -m edgetts.train pack teacher.pt
+    # ... train there until a deadline (a stripped checkpoint per run in OUT) ...
+    python -m edgetts.train fit teacher.pt OUT --method qat --minutes 6
+    # ... and export and store the variant here, as far as it was trained
+    python -m edgetts.train finish OUT/qat.pt --method qat
+
+``qat``, ``prune`` and ``distill`` are
+:func:`~edgetts.optimize.student.build_student_variant`; ``finish`` is one of
+them with ``--resume`` and the settings the checkpoint was trained with. The
+teacher travels packed (:func:`~edgetts.train.teacher.save_teacher`: its
+decoder and float16 latents, smaller than the voice) and checkpoints come back
+without optimizer state. Flags named after the fields of
+:class:`~edgetts.train.settings.TrainSettings` and
+:class:`~edgetts.train.settings.FlowPriorSettings` take their defaults from
+them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import shutil
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..optimize.cli import (
+    add_build_arguments,
+    add_graph_arguments,
+    field_flags,
+    held_out,
+    report_variant,
+    stored,
+)
+from . import require_torch
+from .settings import FlowPriorSettings, TrainSettings
+
+if TYPE_CHECKING:
+    from .settings import TrainState
+    from .teacher import Teacher
+
+__all__ = ["main"]
+
+#: Where a run on a GPU departs from TrainSettings' defaults: the teacher packed
+#: with more noise draws, and bigger batches.
+PACKED_DRAWS = 8
+GPU_BATCH = 32
+PROBE_STEPS = 40  # fit times this many steps (after a warm-up) to size the run
+PROBE_WARMUP = 10
+CURVE_POINTS = 20  # checkpoints (and curve points) of a fit
+
+
+def _student(args: argparse.Namespace) -> int:
+    require_torch()
+    from ..eval.report import progress_bar
+    from ..optimize.student import build_student_variant, student_settings
+
+    settings = student_settings(args.command, **field_flags(TrainSettings, args))
+    graphs = FlowPriorSettings(**field_flags(FlowPriorSettings, args))
+    tick, close = progress_bar(settings.steps)
+    shown = [0]
+
+    def progress(state: TrainState) -> None:  # a resumed run starts at its checkpoint's step
+        while shown[0] < state.step:
+            tick()
+            shown[0] += 1
+
+    try:
+        variant = build_student_variant(
+            args.voice,
+            method=args.command,
+            settings=settings,
+            graphs=graphs,
+            device=args.device,
+            resume=args.resume,
+            calibration=args.calibration,
+            eval_sentences=held_out(args.eval_sentences),
+            **stored(args),
+            progress=progress,
+        )
+    finally:
+        close()
+    return report_variant(variant, args)
+
+
+def _pack(args: argparse.Namespace) -> int:
+    require_torch()
+    from ..optimize.calibration import load_calibration
+    from ..optimize.student import train_work_dir
+    from ..voice import Voice
+    from .teacher import load_voice_teacher, save_teacher
+
+    voice = Voice.load(args.voice)
+    settings = TrainSettings(draws=args.draws)
+    teacher = load_voice_teacher(
+        voice,
+        load_calibration(args.calibration).texts,
+        held_out(settings.eval_sentences),
+        train_work_dir(voice, "teacher"),
+        settings,
+    )
+    save_teacher(teacher, args.target)
+    size = args.target.stat().st_size / 2**20
+    pairs = f"{len(teacher.pairs)} pairs, {len(teacher.held_out)} held out"
+    print(f"wrote the teacher of {voice.name} to {args.target}: {pairs}, {size:.1f} MB")
+    return 0
+
+
+def _seconds_per_step(teacher: Teacher, settings: TrainSettings, device: str) -> float:
+    """Timed after a few warm-up steps (cuDNN picks its algorithms in the first)."""
+    from .student import fit
+
+    warm: list[float] = []
+
+    def progress(state: TrainState) -> None:
+        if state.step == PROBE_WARMUP:
+            warm.append(state.seconds)
+
+    with tempfile.TemporaryDirectory() as probe_dir:
+        probe = dataclasses.replace(settings, steps=PROBE_STEPS, checkpoint_every=PROBE_STEPS)
+        _, state = fit(teacher, Path(probe_dir), probe, device=device, progress=progress)
+    return (state.seconds - warm[0]) / (PROBE_STEPS - PROBE_WARMUP)
+
+
+def _fit(args: argparse.Namespace) -> int:
+    require_torch()
+    from ..optimize.student import student_settings
+    from .checkpoint import CHECKPOINT, saved_settings, strip_checkpoint
+    from .student import fit
+    from .teacher import load_teacher
+
+    deadline = time.monotonic() + 60 * args.minutes
+    teacher = load_teacher(args.teacher, args.device)
+    changes = {k: v for k, v in field_flags(TrainSettings, args).items() if v is not None}
+    done = 0
+    if args.resume:
+        saved, done = saved_settings(args.resume)
+        base = dataclasses.replace(saved, **changes)
+    else:
+        base = student_settings(
+            args.method, **{"batch": GPU_BATCH, "draws": PACKED_DRAWS, **changes}
+        )
+    per_step = _seconds_per_step(teacher, base, args.device)
+    # Leave a tenth for the curve's evaluations and the copies.
+    more = max(1, int(0.9 * (deadline - time.monotonic()) / per_step))
+    every = max(1, more // CURVE_POINTS)
+    settings = dataclasses.replace(base, steps=done + more, checkpoint_every=every)
+    label = args.name or args.method
+    args.out.mkdir(parents=True, exist_ok=True)
+    print(f"{label}: {per_step * 1000:.1f} ms/step in the probe, steps {done} -> {settings.steps}")
+    target = args.out / f"{label}.pt"
+    with tempfile.TemporaryDirectory(prefix="edgetts-fit-") as work_dir:
+        work = Path(work_dir)  # OUT holds only what comes back
+        if args.resume:
+            shutil.copyfile(args.resume, work / CHECKPOINT)
+
+        def progress(state: TrainState) -> None:
+            if state.step % every == 0 or state.step == settings.steps:
+                strip_checkpoint(work / CHECKPOINT, target)
+                print(f"{label} step {state.step}: MCD {state.curve[-1][1]:.2f} dB", flush=True)
+
+        fit(
+            teacher, work, settings, device=args.device, progress=progress, resume=bool(args.resume)
+        )
+    return 0
+
+
+def _finish(args: argparse.Namespace) -> int:
+    require_torch()
+    from ..optimize.student import build_student_variant, default_name, train_work_dir
+    from ..voice import Voice
+    from .checkpoint import CHECKPOINT, saved_settings
+
+    planned, done = saved_settings(args.checkpoint)
+    voice = Voice.load(args.voice)
+    name = args.name or default_name(args.method)
+    work = train_work_dir(voice, name)  # not the method's own: that checkpoint stays
+    work.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(args.checkpoint, work / CHECKPOINT)
+    variant = build_student_variant(
+        voice,
+        method=args.method,
+        # A run cut by its deadline is stored as far as it got (the cosine had not ended).
+        settings=dataclasses.replace(planned, steps=done),
+        graphs=FlowPriorSettings(**field_flags(FlowPriorSettings, args)),
+        resume=True,
+        calibration=args.calibration,
+        eval_sentences=held_out(planned.eval_sentences),
+        work_dir=work,
+        **{**stored(args), "name": name},
+    )
+    return report_variant(variant, args)
+
+
+def _add_student(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], method: str, about: str
+) -> None:
+    from ..optimize.student import DEFAULT_WIDTHS, default_name
+
+    student = sub.add_parser(method, help=about)
+    student.set_defaults(func=_student)
+    add_build_arguments(student, name=default_name(method), name_help="variant name", trains=True)
+    student.add_argument(
+        "--steps", type=int, default=TrainSettings.steps, help="total training steps"
+    )
+    student.add_argument("--resume", action="store_true", help="continue from the checkpoint")
+    student.add_argument("--batch", type=int, default=TrainSettings.batch, help="windows per step")
+    student.add_argument(
+        "--learning-rate", type=float, default=TrainSettings.learning_rate, help="peak (cosine)"
+    )
+    student.add_argument(
+        "--draws", type=int, default=TrainSettings.draws, help="noise draws per sentence"
+    )
+    student.add_argument(
+        "--adversarial",
+        type=float,
+        default=TrainSettings.adversarial,
+        help="weight of a critic's adversarial + feature-matching terms (0: off)",
+    )
+    student.add_argument(
+        "--shortest-fft",
+        type=int,
+        default=TrainSettings.shortest_fft,
+        help="the spectral loss's shortest STFT: 64, 128, 256 or 512 (sizes double to 2048)",
+    )
+    student.add_argument("--device", default="cpu", help="torch device, e.g. cuda")
+    if method == "qat":  # QAT keeps the voice's decoder shape, flow and text encoder
+        return
+    widths = " ".join(map(str, DEFAULT_WIDTHS[method]))
+    student.add_argument(
+        "--widths", type=float, nargs="+", default=None, help=f"decoder width per phase ({widths})"
+    )
+    student.add_argument(
+        "--istft-stages",
+        type=int,
+        default=TrainSettings.istft_stages,
+        help="replace the decoder's last N upsampling stages with an inverse-STFT head",
+    )
+    add_graph_arguments(student, FlowPriorSettings())
+
+
+def _add_pack_fit_finish(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from ..optimize.student import METHODS
+
+    pack = sub.add_parser("pack", help="pack the voice's teacher into one file, to train elsewhere")
+    pack.add_argument("target", type=Path)
+    pack.add_argument("--voice", default=None)
+    pack.add_argument("--calibration", type=Path, default=None, help="training sentences")
+    pack.add_argument("--draws", type=int, default=PACKED_DRAWS, help="noise draws per sentence")
+    pack.set_defaults(func=_pack)
+
+    fit = sub.add_parser("fit", help="train a packed teacher's student until a deadline")
+    fit.add_argument("teacher", type=Path)
+    fit.add_argument("out", type=Path, help="folder for the stripped checkpoint, OUT/NAME.pt")
+    fit.add_argument("--method", choices=sorted(METHODS), required=True)
+    fit.add_argument("--minutes", type=float, required=True, help="wall time, probe included")
+    fit.add_argument("--resume", type=Path, default=None, help="go on from this checkpoint")
+    fit.add_argument("--name", default=None, help="checkpoint OUT/NAME.pt (default: the method)")
+    fit.add_argument("--device", default="cuda", help="torch device")
+    # None: the checkpoint's value when resuming, else TrainSettings' (but GPU_BATCH and
+    # PACKED_DRAWS).
+    fit.add_argument("--batch", type=int, default=None, help=f"default {GPU_BATCH}")
+    fit.add_argument("--learning-rate", type=float, default=None)
+    fit.add_argument("--draws", type=int, default=None, help=f"as packed ({PACKED_DRAWS})")
+    fit.add_argument("--widths", type=float, nargs="+", default=None)
+    fit.add_argument("--adversarial", type=float, default=None, help="critic weight")
+    fit.add_argument("--istft-stages", type=int, default=None, help="on a resumed student too")
+    fit.add_argument("--shortest-fft", type=int, default=None, help="the loss's shortest STFT")
+    fit.set_defaults(func=_fit)
+
+    finish = sub.add_parser("finish", help="store the variant of a checkpoint trained elsewhere")
+    finish.add_argument("checkpoint", type=Path)
+    finish.add_argument("--method", choices=sorted(METHODS), required=True)
+    add_build_arguments(finish, name=None, name_help="variant name (the method's)", trains=False)
+    add_graph_arguments(finish, FlowPriorSettings())
+    finish.set_defaults(func=_finish)
+
+
+def _parser() -> argparse.ArgumentParser:
+    from ..optimize.student import METHODS
+
+    parser = argparse.ArgumentParser(
+        prog="python -m edgetts.train",
+        description="Train students of a voice's decoder against the fp32 voice.",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log what is chosen")
+    sub = parser.add_subparsers(dest="command", required=True)
+    for method, about in METHODS.items():
+        _add_student(sub, method, about)
+    _add_pack_fit_finish(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from ..cli import run
+
+    return run(_parser(), argv)

@@ -1,0 +1,111 @@
+"""What a student is trained with: the one place each training default is written.
+
+:class:`TrainSettings` is the decoder's training (a checkpoint stores it, and
+a resumed run is checked against it); :class:`FlowPriorSettings` is the flow
+and the text encoder a student variant gets. ``python -m edgetts.train`` and
+``edgetts optimize fast`` read their flags' defaults from these classes, and
+``tests/test_cli_defaults.py`` checks that they still do. Importing this
+module does not import torch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["FFT_SIZES", "FlowPriorSettings", "TrainSettings", "TrainState", "check_shortest_fft"]
+
+FFT_SIZES = (64, 128, 256, 512)  # the shortest STFT a loss may start from
+
+
+def check_shortest_fft(value: object) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value not in FFT_SIZES:
+        raise ValueError(f"shortest_fft must be one of {FFT_SIZES}, got {value!r}")
+
+
+@dataclass(frozen=True)
+class TrainSettings:
+    """How the student decoder is trained (see :mod:`edgetts.train.student`)."""
+
+    steps: int = 1000
+    """Total training steps (a resumed run may raise it: the cosine stretches)."""
+    batch: int = 4
+    """Windows of latents per step."""
+    segment_frames: int = 32
+    """Latent frames a window scores (the decoder's context is added on both sides)."""
+    learning_rate: float = 1e-4
+    """The peak of the cosine schedule."""
+    scale_learning_rate: float = 1e-3
+    """The peak for QAT's activation scales."""
+    draws: int = 3
+    """Noise draws of each training sentence."""
+    checkpoint_every: int = 50
+    """Steps between checkpoints (and points of the held-out curve)."""
+    eval_sentences: int = 4
+    """Held-out sentences the quality-vs-steps curve is measured on."""
+    seed: int = 0
+    quantize: bool = False
+    """Fake-quantise the student (QAT)."""
+    widths: tuple[float, ...] = ()
+    """The pruning schedule: the decoder's width in each phase (empty: no pruning)."""
+    adversarial: float = 0.0
+    """Weight of a critic's adversarial and feature-matching terms (0: spectral losses only)."""
+    istft_stages: int = 0
+    """Last upsampling stages an inverse-STFT head replaces (0: none)."""
+    shortest_fft: int = 512
+    """The spectral loss's shortest STFT; sizes double from it to 2048."""
+
+    def __post_init__(self) -> None:
+        if self.quantize and (self.widths or self.istft_stages):
+            raise ValueError(
+                "prune or change the head first, then quantise that variant: not both at once"
+            )
+        if any(not 0 < w <= 1 for w in self.widths):
+            raise ValueError(f"widths must be fractions in (0, 1], got {self.widths!r}")
+        adversarial = self.adversarial
+        if isinstance(adversarial, bool) or not isinstance(adversarial, (int, float)):
+            raise TypeError(f"adversarial must be a number, got {adversarial!r}")
+        if not 0 <= adversarial <= 100:
+            raise ValueError(f"adversarial must be in [0, 100], got {adversarial!r}")
+        for name in ("steps", "batch", "segment_frames", "draws", "checkpoint_every"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be a positive int, got {value!r}")
+        check_shortest_fft(self.shortest_fft)
+        stages = self.istft_stages
+        if isinstance(stages, bool) or not isinstance(stages, int) or stages < 0:
+            raise ValueError(f"istft_stages must be an int >= 0, got {stages!r}")
+
+    @classmethod
+    def saved(cls, fields: dict[str, Any]) -> TrainSettings:
+        """Settings as a checkpoint stores them (fields added later take their default)."""
+        return cls(**{**fields, "widths": tuple(fields.get("widths", ()))})
+
+
+@dataclass(frozen=True)
+class FlowPriorSettings:
+    """The flow and the text encoder a variant gets: the voice's own, or students
+    distilled from them (:mod:`edgetts.train.flow`, :mod:`edgetts.train.prior`)."""
+
+    flow_width: float = 1.0
+    """Share of the flow's hidden channels kept (1: the voice's flow)."""
+    flow_steps: int = 3000
+    """Steps distilling a narrower flow."""
+    prior_layers: int = 0
+    """Text-encoder layers of a distilled prior (0: the voice's encoder, all its layers)."""
+    prior_steps: int = 3000
+    """Steps distilling that prior."""
+
+
+@dataclass
+class TrainState:
+    """Where a decoder's training is: what a checkpoint resumes from."""
+
+    step: int = 0
+    phase: int = 0  # pruning phases applied
+    keep: list[list[int]] = field(default_factory=list)  # teacher channels kept per stage
+    seconds: float = 0.0
+    curve: list[tuple[int, float]] = field(default_factory=list)  # (step, MCD dB)
+    losses: list[float] = field(default_factory=list)
+    hardware: str = ""  # where the last steps ran
+    schedule_start: int = 0  # the step the learning rate's cosine counts from
