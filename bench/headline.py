@@ -1,7 +1,7 @@
 """The README's headline table, from a saved ``edgetts bench`` JSON (no numbers typed).
 
     python bench/headline.py bench/results/bench.json > bench/results/headline.md
-    python bench/update_readme.py headline bench/results/headline.md
+    python tools/update_readme.py headline bench/results/headline.md
 
 Rows: piper-tts, the voice's own graph on each backend, and the shipped
 default variant (``fast``) on each backend, with the figures of one run.

@@ -18,7 +18,7 @@ from math import gcd
 import numpy as np
 
 from edgetts import audio
-from edgetts.sysinfo import system_info
+from edgetts.eval.sysinfo import system_info
 
 
 def median_seconds(fn: Callable[[], object], runs: int = 15) -> float:

@@ -26,7 +26,8 @@ from numpy.typing import NDArray
 from edgetts import EdgeTTS, SynthesisConfig
 from edgetts.eval import aggregate_wer, dev_sentences, error_counts, fidelity
 from edgetts.eval.judges import DnsmosJudge, WhisperJudge
-from edgetts.eval.sysinfo import system_info
+from edgetts.eval.sysinfo import package_versions, system_info
+from edgetts.hardware import reported_features
 from edgetts.phonemize import Sentence
 from edgetts.tts import CALL_CONTEXT_PHONEMES
 
@@ -38,6 +39,14 @@ CONDITIONS = (
     ("cut at 200, no context", 200, 0),
     (f"cut at 200, context {CALL_CONTEXT_PHONEMES}", 200, CALL_CONTEXT_PHONEMES),
 )
+_TITLE = """# Long sentences: the cost of cutting them into model calls
+
+Made by `bench/long_sentences.py` (its docstring says what each column is):
+sentences of 480 phonemes or more, joined from the development sentences,
+spoken with noise off (so a cut is the only difference from one call) in one
+call, and cut at 400 and at 200 phonemes, with and without the neighbouring
+words as context.
+"""
 FRAME = 0.01  # seconds per energy frame for the pause measure
 QUIET_DB = -40.0
 
@@ -128,14 +137,16 @@ def main() -> None:
             row["ratio"].append(fid.duration_ratio)
             row["cut_pause"] += [pause_at(quiet_runs(audio, rate), c, rate) for c in cuts]
     info = system_info()
+    engines = package_versions(("edgetts", "onnxruntime", "openvino"))
+    versions = ", ".join(f"{name} {version}" for name, version in engines.items() if version)
     lengths = [len(s.phonemes) for s in sentences]
     lines = [
-        "# Long sentences: the cost of cutting them into model calls",
+        f"## {tts.backend.name}, variant {tts.variant}",
         "",
         f"`python bench/long_sentences.py --backend {args.backend} --variant {tts.variant}` "
-        f"on {info['cpu']} ({tts.backend.name}, variant {tts.variant}); {len(sentences)} "
-        f"sentences of {min(lengths)}-{max(lengths)} phonemes joined from the development "
-        "sentences, noise 0 (so whole and cut differ only by the cut); one run.",
+        f"on {info['cpu']} ({info['usable_cores']} cores; {', '.join(reported_features())}); "
+        f"{versions}; commit {info['git_commit']}. {len(sentences)} sentences of "
+        f"{min(lengths)}-{max(lengths)} phonemes; one run.",
         "",
         "Pauses between words in the whole sentences: "
         f"median {1000 * np.median(word_pauses):.0f} ms "
@@ -155,8 +166,8 @@ def main() -> None:
     report = "\n".join(lines) + "\n"
     print(report)
     if args.markdown:
-        before = args.markdown.read_text(encoding="utf-8") + "\n" if args.append else ""
-        args.markdown.write_text(before + report, encoding="utf-8")
+        before = args.markdown.read_text(encoding="utf-8") if args.append else _TITLE
+        args.markdown.write_text(before + "\n" + report, encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -30,7 +30,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from edgetts.sysinfo import cpu_model
+from edgetts.eval.sysinfo import cpu_model
 
 _CHILD = Path(__file__).with_name("reliability_child.py")
 

@@ -29,11 +29,11 @@ from onnx import helper, numpy_helper
 
 from edgetts import EdgeTTS, available_backends
 from edgetts.eval import dev_sentences
+from edgetts.eval.sysinfo import cpu_model, package_versions
 from edgetts.files import write_atomic
 from edgetts.hardware import reported_features
 from edgetts.split import GRAPHS
-from edgetts.streaming import Front, StreamingModel
-from edgetts.sysinfo import cpu_model, package_versions
+from edgetts.streaming import PriorOutput, SplitModel
 
 _COUNTED = ("Conv", "ConvTranspose", "MatMul")
 
@@ -107,10 +107,10 @@ def peak_gflops(backend: str, precision: str) -> float:
     return 2 * channels * channels * kernel * frames / seconds / 1e9
 
 
-def _feeds(model: StreamingModel, front: Front) -> dict[str, dict[str, Any]]:
-    z = model.latent(front, front.z_p.shape[2])
+def _feeds(model: SplitModel, prior: PriorOutput) -> dict[str, dict[str, Any]]:
+    z = model.latent(prior, prior.z_p.shape[2])
     return {
-        "flow": {model.split.z_p: front.z_p, model.split.mask: front.mask},
+        "flow": {model.split.z_p: prior.z_p, model.split.mask: prior.mask},
         "decoder": {model.split.z: z},
     }
 
@@ -134,9 +134,9 @@ def measure(variant: str, backend: str, sentences: list[str]) -> list[dict[str, 
                     "input_lengths": np.array([ids.shape[1]], np.int64),
                     "scales": scales,
                 }
-                front = model.front(ids, scales, None)
-                feeds = {"prior": prior_feed, **_feeds(model, front)}
-                audio += front.z_p.shape[2] * (model.hop or 256) / tts.sample_rate
+                prior = model.run_prior(ids, scales, None)
+                feeds = {"prior": prior_feed, **_feeds(model, prior)}
+                audio += prior.z_p.shape[2] * (model.hop or 256) / tts.sample_rate
                 for name in GRAPHS:
                     path = getattr(model.split, name)
                     exposed, counted = _exposed(path, Path(tmp))

@@ -27,7 +27,7 @@ from pathlib import Path
 import httpx
 
 from edgetts.eval import dev_sentences
-from edgetts.sysinfo import cpu_model
+from edgetts.eval.sysinfo import cpu_model
 
 MAX_RETRIES = 5
 WAV_HEADER = 44

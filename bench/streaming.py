@@ -28,7 +28,7 @@ import numpy as np
 
 from edgetts import EdgeTTS, available_backends
 from edgetts.eval import dev_sentences
-from edgetts.sysinfo import system_info
+from edgetts.eval.sysinfo import system_info
 
 FORTY_WORDS = (
     "After the long meeting ended, the engineers walked slowly back to the lab, where they "

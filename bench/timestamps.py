@@ -18,7 +18,7 @@ import numpy as np
 from edgetts import EdgeTTS
 from edgetts.eval import dev_sentences, normalize_for_wer
 from edgetts.eval.judges import WhisperJudge
-from edgetts.sysinfo import system_info
+from edgetts.eval.sysinfo import system_info
 
 
 def tokens(words: list[tuple[str, float]]) -> tuple[list[str], list[float]]:

@@ -1,6 +1,8 @@
 """Regenerate tests/data/golden_phonemes.json from the development sentences.
 
-    python tests/make_golden.py [../shared/data/dev_sentences.txt]
+    python tests/make_golden.py [SENTENCES_FILE]
+
+The sentences default to the development sentences shipped with edgetts.
 
 Run it only when a phonemizer change is intended, and review the diff: the
 golden test asserts these phonemes and ids exactly.
@@ -14,9 +16,9 @@ from importlib.metadata import version
 from pathlib import Path
 
 from edgetts import Voice, phonemize
+from edgetts.eval import dev_sentences
 
 HERE = Path(__file__).parent
-DEFAULT_SENTENCES = HERE.parent.parent / "shared" / "data" / "dev_sentences.txt"
 GOLDEN = HERE / "data" / "golden_phonemes.json"
 
 
@@ -38,8 +40,11 @@ def golden_records(lines: list[str]) -> list[dict[str, object]]:
 
 
 def main() -> None:
-    source = Path(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT_SENTENCES
-    lines = [t for t in source.read_text(encoding="utf-8").splitlines() if t.strip()]
+    if len(sys.argv) > 1:
+        text = Path(sys.argv[1]).read_text(encoding="utf-8")
+        lines = [t for t in text.splitlines() if t.strip()]
+    else:
+        lines = dev_sentences()
     payload = {
         "voice": "en_US-joe-medium",
         "phonemizer": f"espeakng-loader {version('espeakng-loader')}",

@@ -225,3 +225,17 @@ def test_dnsmos_is_repeatable_and_prefers_speech_to_noise(joe_ort) -> None:  # t
     assert judge.score(audio.samples, audio.sample_rate) == speech
     noise = np.random.default_rng(0).uniform(-0.5, 0.5, len(audio.samples)).astype(np.float32)
     assert judge.score(noise, audio.sample_rate).ovrl < speech.ovrl - 1.0
+
+
+def test_a_missing_judge_package_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    from edgetts import ExtraNotInstalledError
+    from edgetts.eval.judges import WhisperJudge
+
+    monkeypatch.setitem(sys.modules, "faster_whisper", None)  # import now fails
+    with pytest.raises(
+        ExtraNotInstalledError,
+        match=r"faster-whisper is not installed: pip install 'edgetts\[eval\]'",
+    ):
+        WhisperJudge()

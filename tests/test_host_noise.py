@@ -11,7 +11,7 @@ import pytest
 
 from edgetts import EdgeTTS
 from edgetts.errors import ModelLoadError
-from edgetts.host_noise import host_noise_prior, prior_sample
+from edgetts.eval.host_noise import host_noise_prior, prior_sample
 
 CPU = ["CPUExecutionProvider"]
 

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
-from edgetts import EdgeTTS
+from edgetts import EdgeTTS, SynthesisConfig
 from edgetts.server import EnginePool, PoolSettings, ServerSettings, create_app
 from edgetts.server.encode import Encoder
 
@@ -37,7 +37,41 @@ def client(pool: EnginePool) -> TestClient:
 @pytest.fixture(scope="module")
 def expected(pool: EnginePool) -> np.ndarray:
     engine = EdgeTTS(pool.voices["tiny"].model_path, backend="onnxruntime")
-    return np.concatenate([c.samples for c in engine.stream(TEXT)])
+    raw = SynthesisConfig(peak_normalize=False)  # the server's level, streamed or not
+    return np.concatenate([c.samples for c in engine.stream(TEXT, syn_config=raw)])
+
+
+@pytest.mark.parametrize(("waiting", "chunk_ms"), [(0, 100.0), (1, None)])
+def test_with_requests_queued_a_request_is_spoken_in_whole_sentences(
+    waiting: int, chunk_ms: float | None
+) -> None:
+    import contextlib
+    import threading
+
+    from edgetts.server.app import _chunks, _Request
+
+    asked: dict[str, object] = {}
+
+    class Engine:
+        def stream(self, text: str, **options: object) -> list[object]:
+            asked.update(options)
+            return []
+
+    class Pool:
+        def __init__(self) -> None:
+            self.chunk_ms = {"v": 100.0}
+
+        def waiting(self, voice: str) -> int:
+            return waiting
+
+        @contextlib.contextmanager
+        def engine(self, voice: str, timeout: float):  # type: ignore[no-untyped-def]
+            yield Engine()
+
+    request = _Request("Hi.", "v", "pcm", 1.5, "audio")
+    assert list(_chunks(Pool(), request, float("inf"), threading.Event())) == []  # type: ignore[arg-type]
+    assert asked["chunk_ms"] == chunk_ms
+    assert asked["syn_config"] == SynthesisConfig(speed=1.5, peak_normalize=False)
 
 
 def _speech(client: TestClient, **body: object) -> object:

@@ -75,7 +75,7 @@ def test_a_cut_sentence_hears_its_neighbours_and_voices_each_word_once(
     assert len(sentence.phonemes) > MAX_CALL_PHONEMES and len(pieces) == 2
     assert 0 < len(pieces[0].after) <= CALL_CONTEXT_PHONEMES
     assert 0 < len(pieces[1].before) <= CALL_CONTEXT_PHONEMES
-    raw = SynthesisConfig(noise_scale=0.0, noise_w=0.0, normalize=False)
+    raw = SynthesisConfig(noise_scale=0.0, noise_w=0.0, peak_normalize=False)
     whole = tts.speak(text, syn_config=raw, timestamps=True)
     one_call = tts.synthesize_sentence(sentence, raw, timestamps=True)
     # The context's frames are cut away: the cut sentence lasts as long as one call's.
@@ -86,7 +86,7 @@ def test_a_cut_sentence_hears_its_neighbours_and_voices_each_word_once(
     streamed = np.concatenate([c.samples for c in tts.stream(text, syn_config=raw, chunk_ms=100)])
     assert snr_db(streamed, whole.samples) >= 40.0
     # Peak-normalised, the pieces share one gain unless a later one peaks higher.
-    peaked = tts.speak(text, syn_config=replace(raw, normalize=True)).samples
+    peaked = tts.speak(text, syn_config=replace(raw, peak_normalize=True)).samples
     loud = np.abs(whole.samples) > 0.05
     gains = peaked[loud] / whole.samples[loud]
     cut = int(loud[: len(whole.samples) * len(pieces[0].phonemes) // len(sentence.phonemes)].sum())
@@ -204,8 +204,8 @@ def test_a_long_sentence_is_decoded_in_bounded_windows(joe_ort: EdgeTTS) -> None
     """The decoder's memory grows with its input: past MAX_WINDOW_FRAMES it runs in windows."""
     model = joe_ort._split_model()
     (sentence,) = joe_ort.phonemize(", and ".join([LONG.rstrip(".")] * 3) + ".")
-    front = model.front(joe_ort._ids(sentence), DETERMINISTIC, None)
-    frames = front.z_p.shape[2]
+    prior = model.run_prior(joe_ort._ids(sentence), DETERMINISTIC, None)
+    frames = prior.z_p.shape[2]
     assert frames > 2 * MAX_WINDOW_FRAMES
     calls: list[int] = []
     run = model.decoder.run
@@ -216,10 +216,10 @@ def test_a_long_sentence_is_decoded_in_bounded_windows(joe_ort: EdgeTTS) -> None
 
     model.decoder.run = spy  # type: ignore[method-assign]
     try:
-        windowed = np.array(model.decode(front))
+        windowed = np.array(model.decode(prior))
     finally:
         del model.decoder.run
     assert max(calls) <= MAX_WINDOW_FRAMES + 2 * DECODER_CONTEXT and len(calls) >= 3
-    whole = run({model.split.z: model.latent(front, frames)})[0].reshape(-1)
+    whole = run({model.split.z: model.latent(prior, frames)})[0].reshape(-1)
     assert windowed.shape == whole.shape
     assert snr_db(windowed, whole) >= 40.0

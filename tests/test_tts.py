@@ -54,6 +54,20 @@ def test_sentence_silence(tiny: EdgeTTS) -> None:
     assert len(spaced.samples) == len(plain.samples) + 8000
 
 
+def test_chunks_say_which_text_they_speak_and_where_they_start(tiny: EdgeTTS) -> None:
+    text = '<speak>One here. <break time="250ms"/> Two there. Three.</speak>'
+    config = SynthesisConfig(sentence_silence=0.5)
+    chunks = list(tiny.stream(text, syn_config=config))
+    # A gap between sentences, none before the first or beside the break.
+    assert [c.text for c in chunks] == ["One here.", "", "Two there.", "", "Three."]
+    assert [c.duration for c in chunks if not c.text] == [0.25, 0.5]
+    starts = np.cumsum([0] + [len(c.samples) for c in chunks[:-1]]) / 16000
+    assert [c.offset for c in chunks] == list(starts)
+    whole = tiny.speak(text, syn_config=config)
+    np.testing.assert_array_equal(whole.samples, np.concatenate([c.samples for c in chunks]))
+    assert whole.text == text and whole.offset == 0.0
+
+
 def test_speed_changes_length_scale(tiny: EdgeTTS) -> None:
     # The tiny model multiplies by length_scale before tanh, so speed shows in values.
     slow = tiny.speak("Hi.", speed=0.5, volume=1.0).samples

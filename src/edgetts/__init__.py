@@ -2,13 +2,13 @@
 
 import importlib.metadata
 
-from .audio import Audio
 from .backends import available_backends
 from .config import SUPPORTED_SAMPLE_RATES, SynthesisConfig, VoiceConfig
 from .errors import (
     BackendError,
     BackendUnavailableError,
     EdgeTTSError,
+    ExtraNotInstalledError,
     ModelLoadError,
     PhonemizerError,
     VariantError,
@@ -19,6 +19,7 @@ from .errors import (
     VoiceNotFoundError,
 )
 from .phonemize import Sentence, phonemize
+from .speech import Audio
 from .timestamps import PhonemeTime, WordTime
 from .tts import EdgeTTS
 from .voice import Voice, installed_voices
@@ -32,6 +33,7 @@ __all__ = [
     "BackendUnavailableError",
     "EdgeTTS",
     "EdgeTTSError",
+    "ExtraNotInstalledError",
     "ModelLoadError",
     "PhonemeTime",
     "PhonemizerError",

@@ -8,21 +8,16 @@ itself where the docstring says so.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import lru_cache
 from math import gcd
-from pathlib import Path
 
 import numpy as np
 from numpy.typing import NDArray
 
 from . import _core
 from .config import check_int
-from .timestamps import PhonemeTime, WordTime
-from .wav import write_wav
 
 __all__ = [
-    "Audio",
     "peak_gain",
     "resample",
     "resampled_length",
@@ -146,27 +141,3 @@ def resample(
 
 def silence(seconds: float, sample_rate: int) -> Float32Array:
     return np.zeros(round(seconds * sample_rate), dtype=np.float32)
-
-
-@dataclass(frozen=True, eq=False)
-class Audio:
-    """Mono float32 audio in [-1, 1]; int16 and files are derived on request."""
-
-    samples: Float32Array
-    sample_rate: int
-    #: Word timings, when asked for (``timestamps=True``); seconds from this audio's start.
-    words: tuple[WordTime, ...] = ()
-    #: Phoneme timings, with the words: each of espeak-ng's phonemes, spaces included.
-    phonemes: tuple[PhonemeTime, ...] = ()
-
-    @property
-    def duration(self) -> float:
-        """Length in seconds."""
-        return len(self.samples) / self.sample_rate
-
-    def to_int16(self, *, dither: bool = False) -> NDArray[np.int16]:
-        return to_int16(self.samples, dither=dither)
-
-    def save(self, path: str | Path, *, sample_format: str = "pcm16") -> Path:
-        """Write a WAV file atomically (``"pcm16"`` or ``"float32"``); returns its path."""
-        return write_wav(path, [self.samples], self.sample_rate, sample_format=sample_format)

@@ -155,7 +155,8 @@ class SynthesisConfig:
     speaker_id: int | None = None
     sample_rate: int | None = None
     volume: float = 1.0
-    normalize: bool = True
+    #: Scale each sentence to a peak of ``volume`` (else ``volume`` is a plain gain).
+    peak_normalize: bool = True
     sentence_silence: float = 0.0
     #: The most ``<break>`` time one call may ask for, in seconds, all breaks together.
     max_break_seconds: float = 600.0

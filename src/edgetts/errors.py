@@ -7,6 +7,7 @@ __all__ = [
     "BackendError",
     "BackendUnavailableError",
     "EdgeTTSError",
+    "ExtraNotInstalledError",
     "ModelLoadError",
     "PhonemizerError",
     "VariantError",
@@ -36,6 +37,10 @@ class VoiceConfigError(VoiceError, ValueError):
 
 class ModelLoadError(VoiceError, RuntimeError):
     """The voice's ``.onnx`` is missing, truncated, corrupt or not a Piper model."""
+
+
+class ExtraNotInstalledError(EdgeTTSError, ImportError):
+    """A feature's optional packages (an extra, e.g. ``edgetts[eval]``) are not installed."""
 
 
 class BackendUnavailableError(EdgeTTSError, ImportError):

@@ -25,7 +25,7 @@ from .backends import BackendOptions, Graph, load_graph
 from .backends._model import check_model_io, model_inputs
 from .split import GRAPHS, SplitVoice, TextPrior, split_voice, text_prior
 
-__all__ = ["Front", "StreamingModel", "bucket", "expand_prior"]
+__all__ = ["PriorOutput", "SplitModel", "bucket", "expand_prior"]
 
 DECODER_CONTEXT = 8  # frames each side of a decoder window
 FLOW_CONTEXT = 24  # further right context for the first window's own flow pass
@@ -47,7 +47,7 @@ def bucket(length: int) -> int:
 
 
 @dataclass(frozen=True)
-class Front:
+class PriorOutput:
     """What the prior graph made of one sentence."""
 
     z_p: Array  # (1, channels, frames)
@@ -60,8 +60,8 @@ class Front:
     def voiced(self) -> tuple[int, int]:
         return self.span or (0, self.z_p.shape[2])
 
-    def voicing(self, first_id: int, end_id: int) -> Front:
-        """This front voicing only ids ``first_id:end_id``: the frames of the
+    def voicing(self, first_id: int, end_id: int) -> PriorOutput:
+        """This output voicing only ids ``first_id:end_id``: the frames of the
         others are context, decoded beside them and thrown away. ``durations``
         then cover the voiced ids in the id layout BOS PAD ... EOS, with no
         frames for those three."""
@@ -95,7 +95,7 @@ def expand_prior(
     return z_p
 
 
-class StreamingModel:
+class SplitModel:
     """A Piper voice split into prior, flow and decoder graphs on one backend.
 
     It is also a :class:`~edgetts.backends.Backend`: ``infer`` chains the three
@@ -126,9 +126,9 @@ class StreamingModel:
         self.text: TextPrior | None = None
         if self.bucketed:
             self.text = text_prior(split.prior, options.cache_dir and options.cache_dir / "split")
-        self.prior = load("prior", self.text.path if self.text else split.prior)
+        self.prior_graph = load("prior", self.text.path if self.text else split.prior)
         self._takes_speaker = check_model_io(
-            split.prior, self.prior.inputs, [*self.prior.outputs, "output"]
+            split.prior, self.prior_graph.inputs, [*self.prior_graph.outputs, "output"]
         )
         self._noise = np.random.default_rng()
         self.hop: int | None = None  # audio samples per frame, known after the first decode
@@ -138,7 +138,7 @@ class StreamingModel:
     @classmethod
     def of_voice(
         cls, model_path: Path, backend: str, options: BackendOptions, cache_dir: Path | None = None
-    ) -> StreamingModel:
+    ) -> SplitModel:
         """The voice ``model_path`` split (once, then cached) and loaded."""
         return cls(split_voice(model_path, cache_dir), backend, options)
 
@@ -149,13 +149,15 @@ class StreamingModel:
         pad = bucket(length) - array.shape[-1]
         return np.pad(array, [(0, 0)] * (array.ndim - 1) + [(0, pad)])
 
-    def front(self, ids: NDArray[np.int64], scales: Array, speaker_id: int | None) -> Front:
+    def run_prior(
+        self, ids: NDArray[np.int64], scales: Array, speaker_id: int | None
+    ) -> PriorOutput:
         """Run the prior graph once for a sentence."""
         feed = model_inputs(ids, scales, speaker_id, self._takes_speaker, self.split.prior)
         # Padding ids are masked by input_lengths: they get no frames.
         feed["input"] = self._padded(ids, ids.shape[1])
         # Copies: the runtime's buffers are reused, and these outlive the next call.
-        out = dict(zip(self.prior.outputs, self.prior.run(feed), strict=True))
+        out = dict(zip(self.prior_graph.outputs, self.prior_graph.run(feed), strict=True))
         if self.text is not None:
             names: tuple[str, ...] = (self.text.mean, self.text.log_std, self.text.durations)
             mean, log_std, durations = (out[name] for name in names)
@@ -166,19 +168,19 @@ class StreamingModel:
             z_p, mask, durations = (
                 np.array(out[name], dtype=np.float32) for name in (cut.z_p, cut.mask, cut.durations)
             )
-        return Front(z_p, mask, np.array(durations, np.float32).reshape(-1)[: ids.shape[1]])
+        return PriorOutput(z_p, mask, np.array(durations, np.float32).reshape(-1)[: ids.shape[1]])
 
     def infer(
         self, ids: NDArray[np.int64], scales: Array, speaker_id: int | None
     ) -> NDArray[np.float32]:
-        return self.decode(self.front(ids, scales, speaker_id))
+        return self.decode(self.run_prior(ids, scales, speaker_id))
 
-    def latent(self, front: Front, stop: int) -> Array:
+    def latent(self, prior: PriorOutput, stop: int) -> Array:
         """The flow's latent z for the first ``stop`` frames (a copy)."""
         # Padded frames are masked: the flow's output there is zero and ignored.
         feed = {
-            self.split.z_p: self._padded(front.z_p[:, :, :stop], stop),
-            self.split.mask: self._padded(front.mask[:, :, :stop], stop),
+            self.split.z_p: self._padded(prior.z_p[:, :, :stop], stop),
+            self.split.mask: self._padded(prior.mask[:, :, :stop], stop),
         }
         return np.array(self.flow.run(feed)[0][:, :, :stop])
 
@@ -189,11 +191,11 @@ class StreamingModel:
             self.hop = len(audio) // frames
         return audio[: frames * (self.hop or 0)]
 
-    def decode(self, front: Front) -> Array:
+    def decode(self, prior: PriorOutput) -> Array:
         """The sentence's voiced waveform (a view: copy to keep)."""
-        z = self.latent(front, front.z_p.shape[2])
-        start, stop = front.voiced
-        if not self.bucketed and front.span is None and stop <= MAX_WINDOW_FRAMES:
+        z = self.latent(prior, prior.z_p.shape[2])
+        start, stop = prior.voiced
+        if not self.bucketed and prior.span is None and stop <= MAX_WINDOW_FRAMES:
             return self._decode(z)
         # Long sentences in windows: the decoder's memory grows with its input
         # (ONNX Runtime's arena peaked at 1 GB on 400-phoneme calls otherwise).
@@ -259,14 +261,14 @@ class StreamingModel:
         for size in FIXED_WINDOWS:
             self._window(np.zeros((1, channels, size), np.float32), 0, size, size)
 
-    def chunks(self, front: Front, *, first_samples: int) -> Iterator[Array]:
+    def chunks(self, prior: PriorOutput, *, first_samples: int) -> Iterator[Array]:
         """Yield the sentence's waveform window by window (views: copy to keep).
 
         The first window holds about ``first_samples`` samples (whole frames).
         """
         if first_samples < 1:
             raise ValueError(f"first_samples must be at least 1, got {first_samples!r}")
-        frames, (start, stop) = front.z_p.shape[2], front.voiced
+        frames, (start, stop) = prior.z_p.shape[2], prior.voiced
         if start >= stop:
             return
         size = max(1, -(-first_samples // (self.hop or 256)))  # Piper's hop until measured
@@ -274,7 +276,7 @@ class StreamingModel:
             size = min(size, FIXED_WINDOWS[-1])
         first = min(stop, start + size)
         # First window: its own short flow pass, then the decoder.
-        z_first = self.latent(front, min(frames, first + DECODER_CONTEXT + FLOW_CONTEXT))
+        z_first = self.latent(prior, min(frames, first + DECODER_CONTEXT + FLOW_CONTEXT))
         if self.bucketed:  # in the smallest fixed window that holds it
             window = next(w for w in FIXED_WINDOWS if w >= first - start)
             yield self._window(z_first, start, window, first)
@@ -282,7 +284,7 @@ class StreamingModel:
             yield next(self._windows(z_first, start, first, size))
         if first == stop:
             return
-        z = self.latent(front, frames)
+        z = self.latent(prior, frames)
         if self.bucketed:
             yield from self._fixed_windows(z, first, stop)
             return

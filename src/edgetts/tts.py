@@ -13,16 +13,16 @@ import numpy as np
 from numpy.typing import NDArray
 
 from . import audio as _audio
-from .audio import Audio
 from .backends import Backend, BackendOptions, load_backend, resolve_backend_name
 from .config import SynthesisConfig, check_number
 from .errors import ModelLoadError, VariantError
 from .hardware import graph_precisions
 from .packs import default_variant, shipped_variant
 from .phonemize import Sentence, segment_sentences
+from .speech import Audio
 from .split import GRAPHS
 from .ssml import Segment, segments_of
-from .streaming import Front, StreamingModel
+from .streaming import PriorOutput, SplitModel
 from .text import check_text
 from .timestamps import PhonemeTime, Timeline, WordTime, phoneme_times, word_times
 from .variants import REFERENCE_VARIANT
@@ -39,7 +39,7 @@ _LOGGER = logging.getLogger(__name__)
 MAX_CALL_PHONEMES = 400
 #: Where a sentence is cut, each call also hears up to this many phonemes of
 #: the words either side (within MAX_CALL_PHONEMES), so durations and intonation
-#: run on across the cut; measured in docs/text-frontend.md#long-sentences.
+#: run on across the cut; measured in docs/streaming.md#long-sentences.
 CALL_CONTEXT_PHONEMES = 48
 
 
@@ -76,7 +76,7 @@ class EdgeTTS:
             threads=threads, device=device, cache_dir=Path(cache_dir) if cache_dir else None
         )
         self._options = options
-        self._streaming: StreamingModel | None = None  # made on first use
+        self._streaming: SplitModel | None = None  # made on first use
         resolved = resolve_backend_name(backend, device)
         if variant is None:
             variant = default_variant(self.voice, resolved)
@@ -97,7 +97,7 @@ class EdgeTTS:
         """The voice's own model; on OpenVINO as split graphs, which take bucketed shapes."""
         if resolved == "openvino":
             try:
-                self._streaming = StreamingModel.of_voice(
+                self._streaming = SplitModel.of_voice(
                     self.voice.model_path, resolved, options, self._split_cache()
                 )
                 return self._streaming
@@ -110,7 +110,7 @@ class EdgeTTS:
 
     def _load_variant(
         self, name: str, backend: str, options: BackendOptions, precision: str
-    ) -> StreamingModel:
+    ) -> SplitModel:
         stored = shipped_variant(self.voice, name)
         if backend == "auto" and stored.backend != "any":
             backend = stored.backend
@@ -123,12 +123,12 @@ class EdgeTTS:
         precisions = graph_precisions(resolved, precision, stored.bf16_graphs, GRAPHS)
         if "bf16" in precisions.values():
             _LOGGER.info("variant %s runs %s (AMX-BF16 CPU)", name, precisions)
-        return StreamingModel(stored.split, resolved, options, precisions)
+        return SplitModel(stored.split, resolved, options, precisions)
 
     @property
     def precisions(self) -> dict[str, str]:
         """The precision each graph runs in (``{"model": "fp32"}`` for the whole graph)."""
-        if isinstance(self.backend, StreamingModel):
+        if isinstance(self.backend, SplitModel):
             return dict(self.backend.precisions)
         return {"model": "fp32"}
 
@@ -163,23 +163,23 @@ class EdgeTTS:
             _LOGGER.warning("voice %s skipped unknown phonemes %s", self.voice.name, mapped.missing)
         return mapped.ids[np.newaxis, :]
 
-    def _split_model(self) -> StreamingModel:
+    def _split_model(self) -> SplitModel:
         with self._streaming_lock:  # made once, on first use: splitting takes a second or so
             if self._streaming is None:
-                self._streaming = StreamingModel.of_voice(
+                self._streaming = SplitModel.of_voice(
                     self.voice.model_path, self.backend.name, self._options, self._split_cache()
                 )
             return self._streaming
 
-    def _front(self, sentence: Sentence, config: SynthesisConfig) -> Front:
+    def _prior(self, sentence: Sentence, config: SynthesisConfig) -> PriorOutput:
         """The split model's prior pass for ``sentence`` (its context not voiced)."""
         scales = np.array(config.scales(self.voice.config), dtype=np.float32)
         model = self._split_model()
         with self._lock:
-            front = model.front(self._ids(sentence), scales, config.speaker_id)
+            prior = model.run_prior(self._ids(sentence), scales, config.speaker_id)
         if sentence.before or sentence.after:
-            return front.voicing(*self.voice.id_mapper.span(sentence.before, sentence.phonemes))
-        return front
+            return prior.voicing(*self.voice.id_mapper.span(sentence.before, sentence.phonemes))
+        return prior
 
     def _calls(self, sentence: Sentence) -> tuple[Sentence, ...]:
         """``sentence`` as model calls of at most :data:`MAX_CALL_PHONEMES`; the
@@ -191,13 +191,13 @@ class EdgeTTS:
         return sentence.bounded(MAX_CALL_PHONEMES, context)
 
     def _timings(
-        self, sentence: Sentence, front: Front
+        self, sentence: Sentence, prior: PriorOutput
     ) -> tuple[tuple[WordTime, ...], tuple[PhonemeTime, ...]]:
         """Word and phoneme timings from the prior's durations (after a decode has
         measured the hop)."""
         seconds_per_frame = (self._split_model().hop or 0) / self.sample_rate
         ids_per_phoneme = self.voice.id_mapper.ids_per_phoneme(sentence.phonemes)
-        timing = (sentence.phonemes, ids_per_phoneme, front.durations, seconds_per_frame)
+        timing = (sentence.phonemes, ids_per_phoneme, prior.durations, seconds_per_frame)
         return tuple(word_times(sentence.text, *timing)), tuple(phoneme_times(*timing))
 
     def synthesize_sentence(
@@ -217,34 +217,34 @@ class EdgeTTS:
         sentence takes the ``gain`` of the pieces before it if that is lower than
         its own: a sentence keeps one loudness across its cuts."""
         split = timestamps or bool(sentence.before or sentence.after)
-        front = self._front(sentence, config) if split else None
+        prior = self._prior(sentence, config) if split else None
         with self._lock:
-            if front is not None:
-                raw = self._split_model().decode(front)
+            if prior is not None:
+                raw = self._split_model().decode(prior)
             else:
                 scales = np.array(config.scales(self.voice.config), dtype=np.float32)
                 raw = self.backend.infer(self._ids(sentence), scales, config.speaker_id)
             level = config.volume
-            if config.normalize:
+            if config.peak_normalize:
                 own = _audio.peak_gain(raw, config.volume)
                 level = gain = own if gain is None or 0 < own < gain else gain
             # The runtime's buffer is reused by the next call: this is the copy.
             samples = _audio.scale(raw, level)
-        words, phonemes = self._timings(sentence, front) if front is not None else ((), ())
+        words, phonemes = self._timings(sentence, prior) if prior is not None else ((), ())
         rate = config.sample_rate or self.sample_rate
         if rate != self.sample_rate:
             # The interpolation filter can overshoot: clip back into [-1, 1].
             samples = _audio.resample(samples, self.sample_rate, rate)
             _audio.scale(samples, out=samples)
-        return Audio(samples, rate, words, phonemes), gain
+        return Audio(samples, rate, words, phonemes, text=sentence.text), gain
 
     def _stream_sentence(
         self, sentence: Sentence, config: SynthesisConfig, chunk_ms: float
     ) -> Iterator[Audio]:
         """Windows of one sentence; the first carries the sentence's word timings."""
-        front = self._front(sentence, config)
+        prior = self._prior(sentence, config)
         first = round(chunk_ms / 1000 * self.sample_rate)
-        windows = self._split_model().chunks(front, first_samples=first)
+        windows = self._split_model().chunks(prior, first_samples=first)
         timed = False
         while True:
             with self._lock:  # held per window, never across a yield
@@ -254,9 +254,10 @@ class EdgeTTS:
                 samples = _audio.scale(raw, config.volume)
             if not timed:  # the first window has measured the hop
                 timed = True
-                yield Audio(samples, self.sample_rate, *self._timings(sentence, front))
+                timings = self._timings(sentence, prior)
+                yield Audio(samples, self.sample_rate, *timings, text=sentence.text)
             else:
-                yield Audio(samples, self.sample_rate)
+                yield Audio(samples, self.sample_rate, text=sentence.text)
 
     def stream(
         self,
@@ -274,7 +275,9 @@ class EdgeTTS:
         timestamps: bool = False,
         fast_start: bool = False,
     ) -> Iterator[Audio]:
-        """Yield one :class:`Audio` per sentence as soon as it is synthesised.
+        """Yield one :class:`Audio` per sentence as soon as it is synthesised
+        (with ``syn_config.sentence_silence``, a chunk of that much silence
+        between sentences); each says its ``text`` and ``offset``.
 
         This is a generator: text is phonemised lazily, so memory stays bounded
         for arbitrarily long input. Arguments (and SSML) are validated before
@@ -349,22 +352,25 @@ class EdgeTTS:
         fast_start: bool,
     ) -> Iterator[Audio]:
         rate = config.sample_rate or self.sample_rate
+        gap, spoken = _audio.silence(config.sentence_silence, rate), False
         for segment in segments:
-            if segment.kind == "break":  # silence asked for is an answer
+            if segment.kind == "break":  # silence asked for is an answer, and the gap
                 yield Audio(_audio.silence(segment.seconds, rate), rate)
+                spoken = False
                 continue
             segment_config = _at_rate(config, segment.rate)
-            sentences = self._segment_sentences(segment)
-            if fast_start:
-                sentences = (part for whole in sentences for part in whole.split_first_clause())
-            for whole in sentences:
-                gain = None
-                for call in self._calls(whole):
-                    if chunk_ms is None:
-                        audio, gain = self._synthesize(call, segment_config, timestamps, gain)
-                        yield audio
-                    else:
-                        yield from self._stream_sentence(call, segment_config, chunk_ms)
+            for sentence in self._segment_sentences(segment):
+                if spoken and len(gap):
+                    yield Audio(gap, rate)
+                spoken = True
+                for part in sentence.split_first_clause() if fast_start else (sentence,):
+                    gain = None
+                    for call in self._calls(part):
+                        if chunk_ms is None:
+                            audio, gain = self._synthesize(call, segment_config, timestamps, gain)
+                            yield audio
+                        else:
+                            yield from self._stream_sentence(call, segment_config, chunk_ms)
 
     def speak(
         self,
@@ -399,21 +405,15 @@ class EdgeTTS:
             volume=volume,
             sentence_silence=sentence_silence,
         )
-        chunks = self.stream(text, syn_config=config, ssml=ssml, timestamps=timestamps)
-        rate = config.sample_rate or self.sample_rate
-        gap = _audio.silence(config.sentence_silence, rate)
         parts: list[np.ndarray] = []
         timeline = Timeline()
-        offset = 0
-        for chunk in chunks:
-            if parts and len(gap):
-                parts.append(gap)
-                offset += len(gap)
-            timeline.add(chunk.words, chunk.phonemes, offset / rate)
+        for chunk in self.stream(text, syn_config=config, ssml=ssml, timestamps=timestamps):
+            timeline.add(chunk.words, chunk.phonemes, chunk.offset)
             parts.append(chunk.samples)
-            offset += len(chunk.samples)
         samples = np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)
-        return Audio(samples, rate, tuple(timeline.words), tuple(timeline.phonemes))
+        rate = config.sample_rate or self.sample_rate
+        words, phonemes = tuple(timeline.words), tuple(timeline.phonemes)
+        return Audio(samples, rate, words, phonemes, text=text)
 
     def __repr__(self) -> str:
         return (
@@ -423,17 +423,18 @@ class EdgeTTS:
 
 
 def _capped(chunks: Iterator[Audio], limit: float, segments: list[Segment]) -> Iterator[Audio]:
-    """``chunks``, refusing to go past ``limit`` seconds, or to give nothing at all."""
-    spoken, made = False, 0.0
+    """``chunks`` with their offsets, refusing to go past ``limit`` seconds, or to
+    give nothing at all."""
+    spoken, made = False, 0
     for chunk in chunks:
         spoken = True
-        made += chunk.duration
-        if made > limit:
+        if (made + len(chunk.samples)) / chunk.sample_rate > limit:
             raise ValueError(
                 f"this call asks for more than {limit:g} s of audio; raise "
                 "SynthesisConfig.max_audio_seconds to allow more"
             )
-        yield chunk
+        yield replace(chunk, offset=made / chunk.sample_rate)
+        made += len(chunk.samples)
     if not spoken:  # e.g. only control characters or zero-width spaces
         text = "".join(s.text for s in segments)
         raise ValueError(f"nothing to speak in {text[:40]!r}: it has no speakable characters")

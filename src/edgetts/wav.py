@@ -10,6 +10,7 @@ from types import TracebackType
 import numpy as np
 from numpy.typing import NDArray
 
+from .audio import _samples, scale, to_int16
 from .config import check_int
 from .files import commit, discard, open_temp_beside
 
@@ -55,8 +56,6 @@ class WavWriter:
 
     def write(self, samples: NDArray[np.float32]) -> None:
         """Append mono float32 samples in [-1, 1] (converted to the file's format)."""
-        from .audio import _samples, scale, to_int16
-
         x = _samples(samples)
         # float32 files get the same clipping (and NaN -> 0) as 16-bit ones.
         data = to_int16(x) if self._tag == 1 else scale(x)

@@ -18,15 +18,15 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..audio import resample
-from ..errors import BackendUnavailableError
+from ..errors import ExtraNotInstalledError
 
 __all__ = ["DnsmosJudge", "DnsmosScores", "WhisperJudge"]
 
 JUDGE_RATE = 16000
 
 
-def _missing(package: str, exc: ImportError) -> BackendUnavailableError:
-    return BackendUnavailableError(
+def _missing(package: str, exc: ImportError) -> ExtraNotInstalledError:
+    return ExtraNotInstalledError(
         f"{package} is not installed: pip install 'edgetts[eval]' ({exc})"
     )
 

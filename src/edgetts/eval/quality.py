@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from ..benchmark import EngineRun
+from .benchmark import EngineRun
 from .fidelity import Fidelity, fidelity
 from .judges import DnsmosJudge, WhisperJudge
 from .metrics import ErrorCounts, aggregate_cer, aggregate_wer, bootstrap_difference, error_counts

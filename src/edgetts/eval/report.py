@@ -16,15 +16,15 @@ from pathlib import Path
 from typing import Any
 
 from ..backends import available_backends
-from ..benchmark import PEER, EngineRun, load_engines, peak_rss_mb, run_interleaved
 from ..files import write_atomic
 from ..hardware import reported_features
 from ..packs import shipped_packs, shipped_variant
-from ..sysinfo import system_info
 from ..variants import REFERENCE_VARIANT, stored_variants
 from ..voice import Voice
+from .benchmark import PEER, EngineRun, load_engines, peak_rss_mb, run_interleaved
 from .metrics import bootstrap_mean_difference
 from .quality import JUDGES, judge_runs
+from .sysinfo import system_info
 
 __all__ = ["run_bench", "save_png", "to_markdown", "write_outputs"]
 

@@ -29,7 +29,8 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 
-from ..audio import Audio
+from ..config import SynthesisConfig
+from ..speech import Audio
 from ..ssml import is_ssml, parse_ssml
 from ..text import check_text
 from .encode import Encoder, media_type
@@ -80,10 +81,15 @@ def _chunks(
 ) -> Iterator[Audio]:
     """The request's audio chunks, on an engine of its voice (runs in a worker thread)."""
     with pool.engine(request.voice, max(0.0, deadline - time.monotonic())) as tts:
+        # With requests queued behind this one, whole sentences: windows cost
+        # about a quarter more CPU, and here the first audio of those waiting
+        # matters more than this one's (which then comes a sentence later).
+        # No peak scaling either way, so a voice's level does not depend on load.
+        queued = pool.waiting(request.voice) > 0
         chunks = tts.stream(
             request.text,
-            speed=request.speed,
-            chunk_ms=pool.chunk_ms[request.voice],
+            syn_config=SynthesisConfig(speed=request.speed, peak_normalize=False),
+            chunk_ms=None if queued else pool.chunk_ms[request.voice],
             timestamps=request.words,
         )
         try:
@@ -283,7 +289,6 @@ def _sse(stream: AsyncIterator[tuple[bytes, Audio | None]]) -> AsyncIterator[byt
 
 def _captions(stream: AsyncIterator[tuple[bytes, Audio | None]]) -> AsyncIterator[bytes]:
     async def lines() -> AsyncIterator[bytes]:
-        offset = 0.0
         async for data, chunk in stream:
             words = (
                 []
@@ -291,13 +296,12 @@ def _captions(stream: AsyncIterator[tuple[bytes, Audio | None]]) -> AsyncIterato
                 else [
                     {
                         "word": w.word,
-                        "start": round(offset + w.start, 3),
-                        "end": round(offset + w.end, 3),
+                        "start": round(chunk.offset + w.start, 3),
+                        "end": round(chunk.offset + w.end, 3),
                     }
                     for w in chunk.words
                 ]
             )
-            offset += 0.0 if chunk is None else chunk.duration
             yield (
                 json.dumps({"audio": base64.b64encode(data).decode(), "words": words}) + "\n"
             ).encode()

@@ -87,8 +87,13 @@ class EnginePool:
     def queue_depth(self) -> int:
         """Requests admitted and waiting for an engine (all voices)."""
         with self._cond:
-            busy = {v: self.settings.workers - len(f) for v, f in self._free.items()}
-            return sum(max(0, self._admitted[v] - busy[v]) for v in self._free)
+            return sum(self.waiting(v) for v in self._free)
+
+    def waiting(self, voice: str) -> int:
+        """Requests for ``voice`` admitted and waiting for an engine."""
+        with self._cond:
+            busy = self.settings.workers - len(self._free[voice])
+            return max(0, self._admitted[voice] - busy)
 
     def admit(self, voice: str) -> None:
         """Count a request in for ``voice``, or raise :class:`Busy` when the queue is full."""

@@ -1,9 +1,9 @@
 """DNSMOS and MCD of trained students on the held-out latents, without storing them.
 
-    python bench/student_probe.py CHECKPOINT [CHECKPOINT ...] [--swap 256] [--plot PNG]
+    python research/probes/student_probe.py CHECKPOINT [CHECKPOINT ...] [--swap 256] [--plot PNG]
 
-Each checkpoint (``student.pt`` of ``edgetts optimize`` or ``bench/gpu_train.py
-fit``) is loaded as far as it was trained, decodes the teacher's latents of the
+Each checkpoint (``student.pt`` of ``python -m edgetts.train METHOD`` or ``fit``)
+is loaded as far as it was trained, decodes the teacher's latents of the
 held-out development sentences (noise draw as in training, cached), and is
 scored against the teacher's own waveforms of the same latents: DNSMOS OVRL
 (mean), its signal score SIG, and MCD. A quick look at a run in progress; the
@@ -34,10 +34,12 @@ from edgetts.eval import dev_sentences
 from edgetts.eval.fidelity import fidelity
 from edgetts.eval.judges import DnsmosJudge
 from edgetts.eval.report import save_png
+from edgetts.eval.sysinfo import system_info
 from edgetts.optimize.calibration import load_calibration
 from edgetts.optimize.student import train_work_dir
-from edgetts.sysinfo import system_info
-from edgetts.train.student import Pair, TrainSettings, fit, load_voice_teacher
+from edgetts.train.settings import TrainSettings
+from edgetts.train.student import fit
+from edgetts.train.teacher import Pair, load_voice_teacher
 from edgetts.voice import Voice
 
 QUALITY_BAR = 0.2  # DNSMOS OVRL a student may lose (issue 7)

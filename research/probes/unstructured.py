@@ -1,6 +1,6 @@
 """Unstructured magnitude pruning, measured honestly (no fine-tuning).
 
-    python bench/unstructured.py [--sentences 10] > bench/results/unstructured.md
+    python research/probes/unstructured.py [--sentences 10] > research/results/unstructured.md
 
 For each sparsity, the smallest-magnitude weights of every Conv, ConvTranspose
 and MatMul (the duration predictor excepted, as in every edgetts variant) are
@@ -27,7 +27,7 @@ from onnx import numpy_helper
 from edgetts import EdgeTTS
 from edgetts.eval import dev_sentences
 from edgetts.eval.fidelity import fidelity
-from edgetts.sysinfo import system_info
+from edgetts.eval.sysinfo import system_info
 
 SPARSITIES = (0.3, 0.5, 0.7, 0.9)
 _PRUNED_OPS = {"Conv": 1, "ConvTranspose": 1, "MatMul": 1}

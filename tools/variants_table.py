@@ -1,7 +1,7 @@
 """The variants of a saved bench run against the reference and the issue's targets.
 
-    python bench/variants_table.py bench/results/bench.json > bench/results/variants.md
-    python bench/update_readme.py variants bench/results/variants.md
+    python tools/variants_table.py bench/results/bench.json > bench/results/variants.md
+    python tools/update_readme.py variants bench/results/variants.md
 
 Every figure is computed from the JSON; speed is the median of per-sentence
 latency ratios from the same interleaved run ("x faster" = 1 / ratio).

@@ -21,10 +21,10 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
-from .hardware import graph_precisions
-from .split import GRAPHS
-from .variants import stored_variants
-from .voice import Voice
+from ..hardware import graph_precisions
+from ..split import GRAPHS
+from ..variants import stored_variants
+from ..voice import Voice
 
 __all__ = ["Engine", "EngineRun", "load_engines", "run_interleaved"]
 
@@ -99,7 +99,7 @@ def _edgetts_engine(
     precision: str = "auto",
     noise: bool = True,
 ) -> Engine:
-    from .tts import EdgeTTS
+    from ..tts import EdgeTTS
 
     tts = EdgeTTS(
         voice.model_path,
@@ -201,7 +201,10 @@ def load_engines(
         before, start = _rss_mb(), time.perf_counter()
         engine = make()
         if engine is None:
-            print(f"{PEER} is not installed: no peer in this run", file=sys.stderr)
+            print(
+                f"{PEER} is not installed: no peer in this run (pip install 'edgetts[bench]')",
+                file=sys.stderr,
+            )
             continue
         engine.load_seconds = time.perf_counter() - start
         engine.rss_added_mb = max(0.0, _rss_mb() - before)

@@ -19,8 +19,8 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
-from .errors import ModelLoadError
-from .split import cut_points
+from ..errors import ModelLoadError
+from ..split import cut_points
 
 __all__ = ["HostNoisePrior", "host_noise_prior", "prior_sample"]
 

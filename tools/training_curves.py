@@ -1,15 +1,20 @@
 """Quality against training steps for the trained variants in the model store.
 
-    python bench/training_curves.py bench/results/training_curves.png > bench/results/training.md
+    python tools/training_curves.py research/results/training_curves.png \
+        > research/results/training.md
+    python tools/update_readme.py training research/results/training.md
 
 Reads each trained variant's manifest (``edgetts optimize qat|prune|distill``
 record the held-out MCD every checkpoint) and plots MCD-DTW against steps, with
-the PTQ int8-full variant's MCD and the fp32 voice's run-to-run spread as lines.
+the PTQ int8-full variant's MCD and the fp32 voice's run-to-run spread as lines
+(from bench/results/bench.json). The plot's link is written relative to
+research/, the folder of the page that holds the ``training`` block.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -18,7 +23,10 @@ from edgetts.variants import stored_variants
 from edgetts.voice import Voice
 
 TRAINED = ("qat", "prune", "distill")
-BENCH_JSON = Path(__file__).parent / "results" / "bench.json"
+ROOT = Path(__file__).parents[1]
+BENCH_JSON = ROOT / "bench" / "results" / "bench.json"
+#: The folder of the page that holds the ``training`` block (research/students.md).
+PAGE_DIR = ROOT / "research"
 
 
 def main() -> None:
@@ -66,7 +74,8 @@ def main() -> None:
     ax.legend(fontsize=8)
     fig.tight_layout()
     save_png(fig, target)
-    print(f"\n![MCD against training steps]({target})")
+    link = Path(os.path.relpath(target.resolve(), PAGE_DIR)).as_posix()
+    print(f"\n![MCD against training steps]({link})")
     print(f"wrote {target}", file=sys.stderr)
 
 

@@ -1,6 +1,6 @@
 """The decoder graphs alone: student decoders against the voice's own.
 
-    python bench/decoder_speed.py distill distill-istft [--frames 250] [--repeats 9]
+    python research/probes/decoder_speed.py distill distill-istft [--frames 250] [--repeats 9]
 
 Each stored variant's ``decoder.onnx`` (float ones; int8 decoders run on their
 own backend only) and the fp32 voice's decode the same random latents of
@@ -19,8 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
+from edgetts.eval.sysinfo import system_info
 from edgetts.split import split_voice
-from edgetts.sysinfo import system_info
 from edgetts.variants import load_variant
 from edgetts.voice import Voice
 

@@ -1,11 +1,12 @@
 """How closely edgetts's phonemes match the phonemizers Piper voices know.
 
     pip install piper-tts piper-phonemize   # the two references (not dependencies)
-    python bench/phonemizer_agreement.py [--sentences FILE] [--words N]
+    python research/probes/phonemizer_agreement.py [--sentences FILE] [--words N]
 
 Compares, sentence by sentence and word by word, edgetts (espeakng-loader's
 espeak-ng via espeak_TextToPhonemes), piper-tts's bundled espeak-ng, and
-piper-phonemize (the phonemizer Piper voices were trained with). The word list
+piper-phonemize (the phonemizer Piper voices were trained with), on the
+development sentences (or FILE, one sentence a line). The word list
 is the N most common words in the comments of this Python's standard library,
 so it is the same on every machine with the same Python.
 """
@@ -21,8 +22,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from edgetts import phonemize
+from edgetts.eval import dev_sentences
 
-DEFAULT_SENTENCES = Path(__file__).parents[2] / "shared" / "data" / "dev_sentences.txt"
 Phonemizer = Callable[[str], list[str]]
 
 
@@ -61,10 +62,13 @@ def phonemizers() -> dict[str, Phonemizer]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--sentences", type=Path, default=DEFAULT_SENTENCES)
+    parser.add_argument("--sentences", type=Path, default=None)
     parser.add_argument("--words", type=int, default=3000)
     args = parser.parse_args()
-    sentences = [t for t in args.sentences.read_text("utf-8").splitlines() if t.strip()]
+    if args.sentences is None:
+        sentences = dev_sentences()
+    else:
+        sentences = [t for t in args.sentences.read_text("utf-8").splitlines() if t.strip()]
     words = common_words(args.words)
     engines = phonemizers()
     outputs = {
