@@ -145,7 +145,7 @@ def test_bench_judges_are_listed_and_checked_before_the_run(
 
 def test_training_settings_are_checked_before_any_work(capsys: pytest.CaptureFixture[str]) -> None:
     assert train_main(["distill", "--steps", "0"]) == 2
-    assert "python -m edgetts.train: error: steps must be a positive int, got 0" in (
+    assert "python -m edgetts.train: error: steps must be at least 1, got 0" in (
         capsys.readouterr().err
     )
 

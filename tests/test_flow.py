@@ -56,7 +56,7 @@ def test_distilling_the_flow_brings_it_towards_the_teacher(
     _, history = distill_flow(model.flow, train, held_out, width=0.5, steps=20)
     assert history.steps == 20 and [s for s, _ in history.curve] == [0, *range(2, 21, 2)]
     assert history.curve[-1][1] < 0.5 * history.curve[0][1]
-    with pytest.raises(ValueError, match="flow steps must be a positive int, got 0"):
+    with pytest.raises(ValueError, match="flow steps must be at least 1, got 0"):
         distill_flow(model.flow, train, held_out, width=0.5, steps=0)
 
 
@@ -80,7 +80,7 @@ def test_a_variant_with_a_narrower_flow_speaks_on_both_backends(
     speaks_on_every_backend("distill")
     with pytest.raises(ValueError, match="qat keeps the voice's flow"):
         build_student_variant(method="qat", steps=1, flow_width=0.5, **student_inputs)
-    with pytest.raises(ValueError, match="flow steps must be a positive int, got 0"):
+    with pytest.raises(ValueError, match="flow steps must be at least 1, got 0"):
         build_student_variant(
             method="distill", steps=1, flow_width=0.5, flow_steps=0, **student_inputs
         )

@@ -61,10 +61,20 @@ def test_an_encoder_with_fewer_layers_exports_into_the_voice_graph(
     np.testing.assert_allclose(z_p, z_expected.numpy(), atol=1e-4)
 
 
-@pytest.mark.parametrize("layers", [1, 7, True, "3"])
-def test_encoder_layer_counts_are_checked(model: VitsVoice, layers: object) -> None:
-    message = f"encoder layers must be an int from 2 to the voice's 6, got {layers!r}"
-    with pytest.raises(ValueError, match=re.escape(message)):
+@pytest.mark.parametrize(
+    ("layers", "error", "message"),
+    [
+        (1, ValueError, "must be within [2, 6], got 1"),
+        (7, ValueError, "must be within [2, 6], got 7"),
+        (True, TypeError, "must be an int, got bool"),
+        ("3", TypeError, "must be an int, got str"),
+    ],
+)
+def test_encoder_layer_counts_are_checked(
+    model: VitsVoice, layers: object, error: type[Exception], message: str
+) -> None:
+    message = "encoder layers (2 to the voice's own) " + message
+    with pytest.raises(error, match=re.escape(message)):
         drop_layers(model.enc_p, layers)  # type: ignore[arg-type]
 
 
@@ -84,7 +94,7 @@ def test_distilling_the_prior_brings_it_towards_the_teacher(
     assert history.steps == 20 and [c[0] for c in history.curve] == [0, *range(2, 21, 2)]
     first, last = history.curve[0], history.curve[-1]
     assert last[1] < first[1] and last[2] < first[2]
-    with pytest.raises(ValueError, match="prior steps must be a positive int, got 0"):
+    with pytest.raises(ValueError, match="prior steps must be at least 1, got 0"):
         distill_prior(model, train, held_out, layers=4, steps=0)
     with pytest.raises(ValueError, match="the training texts have no words"):
         shuffled_sentences(["...", ""], 3, seed=0)

@@ -121,7 +121,7 @@ def test_qat_smoke_trains_resumes_exports_and_loads(
 def test_qat_settings_are_validated() -> None:
     from edgetts.train.settings import TrainSettings
 
-    with pytest.raises(ValueError, match="batch must be a positive int, got 0"):
+    with pytest.raises(ValueError, match="batch must be at least 1, got 0"):
         TrainSettings(batch=0)
 
 
@@ -328,23 +328,32 @@ def test_a_resumed_student_may_change_its_shortest_fft(tmp_path: Path) -> None:
     assert saved["settings"]["shortest_fft"] == 128
 
 
-@pytest.mark.parametrize("value", [100, 1024, 64.0, True, "128"])
-def test_shortest_fft_is_checked(value: object) -> None:
+@pytest.mark.parametrize(
+    ("value", "error", "message"),
+    [
+        (100, ValueError, "shortest_fft must be one of (64, 128, 256, 512), got 100"),
+        (1024, ValueError, "shortest_fft must be one of (64, 128, 256, 512), got 1024"),
+        (64.0, TypeError, "shortest_fft must be an int, got float"),
+        (True, TypeError, "shortest_fft must be an int, got bool"),
+        ("128", TypeError, "shortest_fft must be an int, got str"),
+    ],
+)
+def test_shortest_fft_is_checked(value: object, error: type[Exception], message: str) -> None:
     from edgetts.train.losses import SpectralLoss
     from edgetts.train.settings import TrainSettings
 
-    message = f"shortest_fft must be one of (64, 128, 256, 512), got {value!r}"
-    with pytest.raises(ValueError, match=re.escape(message)):
+    with pytest.raises(error, match=re.escape(message)):
         TrainSettings(shortest_fft=value)  # type: ignore[arg-type]
-    with pytest.raises(ValueError, match=re.escape(message)):
+    with pytest.raises(error, match=re.escape(message)):
         SpectralLoss(22050, shortest_fft=value)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(
     ("value", "error", "message"),
     [
-        (-1.0, ValueError, "adversarial must be in [0, 100], got -1.0"),
-        ("1", TypeError, "adversarial must be a number, got '1'"),
+        (-1.0, ValueError, "adversarial must be within [0.0, 100.0], got -1.0"),
+        ("1", TypeError, "adversarial must be a number, got str"),
+        (None, TypeError, "adversarial must be a number, got NoneType"),
     ],
 )
 def test_adversarial_weight_is_checked(value: object, error: type, message: str) -> None:
@@ -467,28 +476,34 @@ def test_an_istft_head_replaces_the_last_stage() -> None:
     assert headed.hop == decoder.hop == 16  # samples per latent frame, as before
     with torch.no_grad():
         assert headed(z).shape == decoder(z).shape == (1, 1, 320)
-    for stages in (0, 2, True):
+    for stages in (0, 2):
         with pytest.raises(
             ValueError,
             match=re.escape(
-                f"must be an int in [1, 1] for a decoder of 2 upsampling stages, got {stages!r}"
+                f"istft_stages of a 2-stage decoder must be within [1, 1], got {stages}"
             ),
         ):
             attach_istft_head(copy.deepcopy(decoder), stages)
+    with pytest.raises(
+        TypeError, match="istft_stages of a 2-stage decoder must be an int, got bool"
+    ):
+        attach_istft_head(copy.deepcopy(decoder), True)
 
 
 @pytest.mark.parametrize(
-    ("fields", "message"),
+    ("fields", "error", "message"),
     [
-        ({"istft_stages": -1}, "istft_stages must be an int >= 0, got -1"),
-        ({"istft_stages": True}, "istft_stages must be an int >= 0, got True"),
-        ({"istft_stages": 1, "quantize": True}, "prune or change the head first"),
+        ({"istft_stages": -1}, ValueError, "istft_stages must be at least 0, got -1"),
+        ({"istft_stages": True}, TypeError, "istft_stages must be an int, got bool"),
+        ({"istft_stages": 1, "quantize": True}, ValueError, "prune or change the head first"),
     ],
 )
-def test_istft_settings_are_checked(fields: dict[str, Any], message: str) -> None:
+def test_istft_settings_are_checked(
+    fields: dict[str, Any], error: type[Exception], message: str
+) -> None:
     from edgetts.train.settings import TrainSettings
 
-    with pytest.raises(ValueError, match=re.escape(message)):
+    with pytest.raises(error, match=re.escape(message)):
         TrainSettings(**fields)
 
 
@@ -584,12 +599,15 @@ def test_cli_distills_a_student_with_an_istft_head(
     assert [s for s, _ in manifest["training"]["curve_mcd_db"]] == [0, 1]
     bad = ["distill", *common, "--istft-stages", "3", "--name", "t"]
     assert train(bad) == 2
-    assert "istft_stages must be an int in [1, 2] for a decoder of 3 upsampling stages, got 3" in (
+    assert "istft_stages of a 3-stage decoder must be within [1, 2], got 3" in (
         capsys.readouterr().err
     )
     too_many = ["distill", *common, "--prior-layers", "7", "--name", "u"]
     assert train(too_many) == 2
-    assert "encoder layers must be an int from 2 to the voice's 6, got 7" in capsys.readouterr().err
+    assert (
+        "encoder layers (2 to the voice's own) must be within [2, 6], got 7"
+        in capsys.readouterr().err
+    )
     assert train(["distill", *common, "--shortest-fft", "100", "--name", "v"]) == 2
     assert "shortest_fft must be one of (64, 128, 256, 512), got 100" in capsys.readouterr().err
     assert not {"t", "u", "v"} & {p.name for p in folder.parent.iterdir()}

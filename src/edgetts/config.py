@@ -118,12 +118,16 @@ class VoiceConfig:
         }
 
 
-def check_number(name: str, value: object, *, low: float, high: float, unit: str = "") -> None:
-    """``None``, or a finite real number within ``[low, high]``; else a typed error."""
-    if value is None:
+def check_number(
+    name: str, value: object, *, low: float, high: float, unit: str = "", none: bool = True
+) -> None:
+    """A finite real number within ``[low, high]``, or ``None`` where ``none``; else
+    a TypeError for the type, a ValueError for the range."""
+    if value is None and none:
         return
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"{name} must be a number or None, got {type(value).__name__}")
+        kind = "a number or None" if none else "a number"
+        raise TypeError(f"{name} must be {kind}, got {type(value).__name__}")
     if not (math.isfinite(value) and low <= value <= high):
         where = f"[{low}, {high}]" + (f" {unit}" if unit else "")
         raise ValueError(f"{name} must be within {where}, got {value!r}")

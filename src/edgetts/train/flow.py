@@ -21,7 +21,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from ..config import SynthesisConfig
+from ..config import SynthesisConfig, check_int
 from ..voice import Voice
 from .export import replace_layers
 from .loop import History, fit_per_sentence, whole_sentence
@@ -69,8 +69,7 @@ def check_flow_settings(width: object, steps: object = 1) -> None:
     """Raise ``ValueError`` for a width outside (0, 1] or steps that are not a positive int."""
     if isinstance(width, bool) or not isinstance(width, (int, float)) or not 0 < width <= 1:
         raise ValueError(f"flow width must be a fraction in (0, 1], got {width!r}")
-    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
-        raise ValueError(f"flow steps must be a positive int, got {steps!r}")
+    check_int("flow steps", steps, low=1)
 
 
 @torch.no_grad()

@@ -20,6 +20,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
+from ..config import check_int
 from .model import Generator
 from .prune import _conv
 
@@ -74,11 +75,7 @@ class InverseStftHead(nn.Module):
 def attach_istft_head(dec: Generator, stages: int) -> Generator:
     """``dec`` (modified) with its last ``stages`` upsampling stages and ``conv_post``
     replaced by an :class:`InverseStftHead` of their upsampling (a new, untrained layer)."""
-    if isinstance(stages, bool) or not isinstance(stages, int) or not 0 < stages < dec.stages:
-        raise ValueError(
-            f"istft_stages must be an int in [1, {dec.stages - 1}] for a decoder of "
-            f"{dec.stages} upsampling stages, got {stages!r}"
-        )
+    check_int(f"istft_stages of a {dec.stages}-stage decoder", stages, low=1, high=dec.stages - 1)
     kept = dec.stages - stages
     ups = [_conv(dec, f"ups.{i}") for i in range(dec.stages)]
     hop = math.prod(up.stride[0] for up in ups[kept:])

@@ -32,6 +32,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from ..config import check_int
 from ..phonemize import phonemize
 from ..voice import Voice
 from .export import replace_layers
@@ -54,12 +55,8 @@ MAX_NOISE_W = 1.2  # held-out noise scales are drawn from [0, MAX_NOISE_W]
 
 def check_prior_settings(layers: object, teacher_layers: int, steps: object = 1) -> None:
     """Raise ``ValueError`` for a layer count outside [2, teacher_layers] or bad steps."""
-    if isinstance(layers, bool) or not isinstance(layers, int) or not 2 <= layers <= teacher_layers:
-        raise ValueError(
-            f"encoder layers must be an int from 2 to the voice's {teacher_layers}, got {layers!r}"
-        )
-    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
-        raise ValueError(f"prior steps must be a positive int, got {steps!r}")
+    check_int("encoder layers (2 to the voice's own)", layers, low=2, high=teacher_layers)
+    check_int("prior steps", steps, low=1)
 
 
 def encoder_layers(model_path: Path) -> int:

@@ -13,13 +13,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..config import check_int, check_number
+
 __all__ = ["FFT_SIZES", "FlowPriorSettings", "TrainSettings", "TrainState", "check_shortest_fft"]
 
 FFT_SIZES = (64, 128, 256, 512)  # the shortest STFT a loss may start from
 
 
 def check_shortest_fft(value: object) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value not in FFT_SIZES:
+    check_int("shortest_fft", value, low=min(FFT_SIZES))
+    if value not in FFT_SIZES:
         raise ValueError(f"shortest_fft must be one of {FFT_SIZES}, got {value!r}")
 
 
@@ -62,19 +65,11 @@ class TrainSettings:
             )
         if any(not 0 < w <= 1 for w in self.widths):
             raise ValueError(f"widths must be fractions in (0, 1], got {self.widths!r}")
-        adversarial = self.adversarial
-        if isinstance(adversarial, bool) or not isinstance(adversarial, (int, float)):
-            raise TypeError(f"adversarial must be a number, got {adversarial!r}")
-        if not 0 <= adversarial <= 100:
-            raise ValueError(f"adversarial must be in [0, 100], got {adversarial!r}")
+        check_number("adversarial", self.adversarial, low=0.0, high=100.0, none=False)
         for name in ("steps", "batch", "segment_frames", "draws", "checkpoint_every"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be a positive int, got {value!r}")
+            check_int(name, getattr(self, name), low=1)
         check_shortest_fft(self.shortest_fft)
-        stages = self.istft_stages
-        if isinstance(stages, bool) or not isinstance(stages, int) or stages < 0:
-            raise ValueError(f"istft_stages must be an int >= 0, got {stages!r}")
+        check_int("istft_stages", self.istft_stages, low=0)
 
     @classmethod
     def saved(cls, fields: dict[str, Any]) -> TrainSettings:
