@@ -16,8 +16,6 @@ from generate_test_voice import write_voice
 from edgetts import EdgeTTS, available_backends
 from edgetts.eval import dev_sentences
 
-SHARED_SENTENCES = Path(__file__).parents[2] / "shared" / "data" / "dev_sentences.txt"
-
 
 def another_build(model: Path, target: Path) -> Path:
     """``model`` saved again with another doc string: the same graph, other bytes, with
