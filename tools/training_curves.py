@@ -4,7 +4,7 @@
         > research/results/training.md
     python tools/update_readme.py training research/results/training.md
 
-Reads each trained variant's manifest (``edgetts optimize qat|prune|distill``
+Reads each trained variant's manifest (``python -m edgetts.train qat|prune|distill``
 record the held-out MCD every checkpoint) and plots MCD-DTW against steps, with
 the PTQ int8-full variant's MCD and the fp32 voice's run-to-run spread as lines
 (from bench/results/bench.json). The plot's link is written relative to

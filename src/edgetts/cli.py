@@ -321,14 +321,13 @@ def _add_pack(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def _judges(text: str) -> list[str]:
     """``--judges``: checked before the benchmark runs (the judges come after it)."""
-    from .eval.quality import JUDGES
+    from .eval.quality import check_judges
 
     chosen = [j for j in text.split(",") if j]
-    unknown = [j for j in chosen if j not in JUDGES]
-    if unknown:
-        raise argparse.ArgumentTypeError(
-            f"unknown judges {unknown}; choose from {', '.join(JUDGES)} ('' for none)"
-        )
+    try:
+        check_judges(chosen)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
     return chosen
 
 

@@ -13,7 +13,7 @@ from .fidelity import Fidelity, fidelity
 from .judges import DnsmosJudge, WhisperJudge
 from .metrics import ErrorCounts, aggregate_cer, aggregate_wer, bootstrap_difference, error_counts
 
-__all__ = ["JUDGES", "judge_runs"]
+__all__ = ["JUDGES", "check_judges", "judge_runs"]
 
 JUDGES = ("wer", "dnsmos", "fidelity")
 Tick = Callable[[], None]
@@ -97,6 +97,13 @@ def _fidelity(
     return out
 
 
+def check_judges(judges: Collection[str]) -> None:
+    """Raise ``ValueError`` for a judge that is not one of :data:`JUDGES`."""
+    unknown = sorted(set(judges) - set(JUDGES))
+    if unknown:
+        raise ValueError(f"unknown judges {unknown}; choose from {', '.join(JUDGES)} ('' for none)")
+
+
 def judge_runs(
     runs: Sequence[EngineRun],
     sentences: Sequence[str],
@@ -105,9 +112,7 @@ def judge_runs(
     tick: Tick = lambda: None,
 ) -> tuple[dict[str, dict[str, Any]], dict[str, float] | None]:
     """Quality per engine name, and the reference's run-to-run fidelity spread."""
-    unknown = sorted(set(judges) - set(JUDGES))
-    if unknown:
-        raise ValueError(f"unknown judges {unknown}; choose from {list(JUDGES)}")
+    check_judges(judges)
     quality: dict[str, dict[str, Any]] = {run.engine.name: {} for run in runs}
     spread = None
     parts = []

@@ -23,7 +23,7 @@ from ..variants import REFERENCE_VARIANT, stored_variants
 from ..voice import Voice
 from .benchmark import PEER, EngineRun, load_engines, peak_rss_mb, run_interleaved
 from .metrics import bootstrap_mean_difference
-from .quality import JUDGES, judge_runs
+from .quality import JUDGES, check_judges, judge_runs
 from .sysinfo import system_info
 
 __all__ = ["run_bench", "save_png", "to_markdown", "write_outputs"]
@@ -71,6 +71,7 @@ def run_bench(
     """Run the benchmark and return the JSON payload."""
     if not sentences:
         raise ValueError("the sentence list is empty")
+    check_judges(judges)  # before the engines run: the judges come after them
     loaded = Voice.load(voice)
     shipped = [n for n in shipped_packs(loaded) if n not in stored_variants(loaded)]
     stored = [REFERENCE_VARIANT, *stored_variants(loaded), *shipped]
