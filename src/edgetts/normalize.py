@@ -4,28 +4,23 @@ rewritten as the words people say, before espeak-ng sees them.
 espeak-ng alone reads "$49.95" as "dollar forty nine point nine five" and
 "12/25/2024" with slashes. The rules below are an ordered table of
 (pattern, function) pairs; each function turns one match into words. Order
-matters only where patterns overlap (money before decimals, dates before
-fractions, phone numbers before plain integers).
+matters only where patterns overlap (phone numbers and dates before ranges,
+ranges before times, money before decimals, dates before fractions). Dates and
+times are in :mod:`edgetts.datetimes`, phone numbers and addresses in
+:mod:`edgetts.addresses`.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable
-from dataclasses import dataclass
 
-from .numwords import MONTHS, cardinal, digits, ordinal
+from . import addresses as ad
+from . import datetimes as dt
+from .numwords import CURRENCIES, MONTHS, cardinal, digits, identifier, ordinal, year
+from .rewrite import Match, Rule, alternation, rule, starts_sentence
 
 __all__ = ["normalize_text", "spell"]
-
-Match = re.Match[str]
-
-_CURRENCIES = {
-    "$": ("dollar", "dollars", "cent", "cents"),
-    "£": ("pound", "pounds", "penny", "pence"),
-    "€": ("euro", "euros", "cent", "cents"),
-}
 _MAGNITUDES = {
     "k": "thousand",
     "m": "million",
@@ -48,10 +43,32 @@ _UNITS = {
     "oz": ("ounce", "ounces"),
     "mph": ("mile per hour", "miles per hour"),
     "km/h": ("kilometer per hour", "kilometers per hour"),
+    "m/s": ("meter per second", "meters per second"),
     "ft": ("foot", "feet"),
+    "in": ("inch", "inches"),
+    "yd": ("yard", "yards"),
+    "sq ft": ("square foot", "square feet"),
+    "sq m": ("square meter", "square meters"),
+    "sq mi": ("square mile", "square miles"),
     "mi": ("mile", "miles"),
+    "mpg": ("mile per gallon", "miles per gallon"),
     "l": ("liter", "liters"),
+    "L": ("liter", "liters"),
     "ml": ("milliliter", "milliliters"),
+    "mL": ("milliliter", "milliliters"),
+    "fl oz": ("fluid ounce", "fluid ounces"),
+    "gal": ("gallon", "gallons"),
+    "qt": ("quart", "quarts"),
+    "tbsp": ("tablespoon", "tablespoons"),
+    "tsp": ("teaspoon", "teaspoons"),
+    "kbps": ("kilobit per second", "kilobits per second"),
+    "Mbps": ("megabit per second", "megabits per second"),
+    "Gbps": ("gigabit per second", "gigabits per second"),
+    "W": ("watt", "watts"),
+    "kW": ("kilowatt", "kilowatts"),
+    "kWh": ("kilowatt hour", "kilowatt hours"),
+    "V": ("volt", "volts"),
+    "mAh": ("milliamp hour", "milliamp hours"),
     "KB": ("kilobyte", "kilobytes"),
     "MB": ("megabyte", "megabytes"),
     "GB": ("gigabyte", "gigabytes"),
@@ -66,22 +83,39 @@ _UNITS = {
     "¢": ("cent", "cents"),
     "%": ("percent", "percent"),
     "min": ("minute", "minutes"),
+    "mins": ("minute", "minutes"),
     "sec": ("second", "seconds"),
+    "secs": ("second", "seconds"),
     "hr": ("hour", "hours"),
     "hrs": ("hour", "hours"),
+    "yr": ("year", "years"),
+    "yrs": ("year", "years"),
+}
+# "$3.49/gal", "$108.25/mo": what may follow a slash after a number, read "per ...".
+_PER = {u: forms[0] for u, forms in _UNITS.items() if u[-1].isalpha() and "/" not in u} | {
+    "h": "hour",
+    "mo": "month",
+    "wk": "week",
+    "day": "day",
+    "night": "night",
+    "week": "week",
+    "month": "month",
+    "year": "year",
+    "person": "person",
 }
 # Titles read one way before a name and another after a street name.
-_TITLE_OR_PLACE = {"dr": ("Doctor", "Drive"), "st": ("Saint", "Street")}
-_ABBREVIATIONS = {
+_TITLE_OR_PLACE = {
+    "dr": ("Doctor", ad.STREET_SUFFIXES["dr"]),
+    "st": ("Saint", ad.STREET_SUFFIXES["st"]),
+}
+_STREETS = {k: v for k, v in ad.STREET_SUFFIXES.items() if k not in _TITLE_OR_PLACE}
+_ABBREVIATIONS = _STREETS | {
     "mr": "Mister",
     "mrs": "Missus",
     "ms": "Miz",
     "prof": "Professor",
     "jr": "Junior",
     "sr": "Senior",
-    "ave": "Avenue",
-    "blvd": "Boulevard",
-    "rd": "Road",
     "mt": "Mount",
     "vs": "versus",
     "etc": "et cetera",
@@ -92,62 +126,49 @@ _ABBREVIATIONS = {
     "a.m": "AM",
     "p.m": "PM",
 }
-_SENTENCE_STARTERS = {
-    "The",
-    "A",
-    "An",
-    "I",
-    "It",
-    "He",
-    "She",
-    "We",
-    "They",
-    "You",
-    "This",
-    "That",
-    "These",
-    "Those",
-    "There",
-    "Then",
-    "But",
-    "And",
-    "So",
-    "In",
-    "On",
-    "At",
-    "If",
-    "When",
-    "My",
-    "Our",
-    "Your",
-    "His",
-    "Her",
-    "Their",
-    "Its",
-    "What",
-    "Why",
-    "How",
-    "Where",
-    "Yes",
-    "No",
-    "Please",
-}
-_SENTENCE_FINAL = {"etc", "a.m", "p.m", "am", "pm", "jr", "sr", "ave", "blvd", "rd"}
-# Words after which a number is an identifier read in digit groups ("room one oh one").
+_SENTENCE_FINAL = {"etc", "a.m", "p.m", "am", "pm", "jr", "sr", *_STREETS}
+# Written before a number, as "No. 5" and "#3" are: "Qty 2", "Apt 4B".
+_LABELS = {"Qty": "Quantity", "Apt": "Apartment", "Ste": "Suite", "Tel": "Telephone"}
+# Words after which a number is an identifier read in pairs ("room one oh one").
 _IDENTIFIER_WORDS = {
     "room",
     "flight",
     "gate",
     "suite",
     "apartment",
-    "apt",
     "platform",
+    "terminal",
+    "level",
     "bus",
     "route",
-    "extension",
-    "ext",
+    "exit",
+    "port",
+    "error",
+    "channel",
+    "unit",
+    "box",
 }
-_YEAR_CUES = {
+# Words after which a number of three or more digits is a code read digit by digit.
+_CODE_WORDS = {
+    "code",
+    "pin",
+    "zip",
+    "account",
+    "card",
+    "confirmation",
+    "order",
+    "invoice",
+    "receipt",
+    "ticket",
+    "case",
+    "reference",
+    "serial",
+    "tracking",
+    "number",
+    "dial",
+    "ending in",
+}
+_YEAR_CUES = {*(m.lower() for m in MONTHS)} | {
     "in",
     "since",
     "from",
@@ -278,106 +299,38 @@ def _plural(n: float, forms: tuple[str, str]) -> str:
     return forms[0] if n == 1 else forms[1]
 
 
-def year(n: int) -> str:
-    """1999 -> nineteen ninety nine; 2005 -> two thousand five; 2024 -> twenty twenty four."""
-    if 2000 <= n <= 2009 or n % 1000 == 0 or not 1100 <= n <= 2099:
-        return cardinal(n)
-    head, tail = divmod(n, 100)
-    if tail == 0:
-        return f"{cardinal(head)} hundred"
-    return f"{cardinal(head)} {'oh ' + cardinal(tail) if tail < 10 else cardinal(tail)}"
-
-
-def _identifier(text: str) -> str:
-    """Room and flight numbers: 101 -> one oh one, 1234 -> twelve thirty four."""
-    if len(text) <= 2 or text.startswith("0"):
-        return cardinal(int(text)) if not text.startswith("0") else digits(text)
-    if len(text) == 3:
-        rest = int(text[1:])
-        return f"{cardinal(int(text[0]))} {'oh ' + cardinal(rest) if rest < 10 else cardinal(rest)}"
-    if len(text) == 4:
-        return year(int(text)) if int(text[2:]) else f"{cardinal(int(text[:2]))} hundred"
-    return digits(text)
-
-
 def _money(m: Match) -> str:
-    one, many, sub_one, sub_many = _CURRENCIES[m["cur"]]
+    one, many, sub_one, sub_many = CURRENCIES[m["cur"]]
+    sign = "minus " if m["sign"] else ""
     whole = _int(m["whole"])
     magnitude = _MAGNITUDES.get((m["mag"] or "").lower())
     if magnitude:
         amount = f"{cardinal(whole)} point {digits(m['frac'])}" if m["frac"] else cardinal(whole)
-        return f"{amount} {magnitude} {many}"
+        return f"{sign}{amount} {magnitude} {many}"
     cents = int(m["frac"].ljust(2, "0")[:2]) if m["frac"] else 0
     words = f"{cardinal(whole)} {_plural(whole, (one, many))}" if whole or not cents else ""
     if cents:
         words += (
             f"{' and ' if words else ''}{cardinal(cents)} {_plural(cents, (sub_one, sub_many))}"
         )
-    return words
-
-
-def _time(m: Match) -> str:
-    hours, minutes = int(m["h"]), int(m["min"] or 0)
-    written = m["ampm"] or m["ampm2"] or ""
-    suffix = written.lower().replace(".", "").replace(" ", "")
-    stop = "." if written.endswith(".") and m["end"] is not None else ""
-    if hours == 12 and minutes == 0 and suffix in ("pm", "am"):
-        return ("noon" if suffix == "pm" else "midnight") + stop
-    if hours > 12 and minutes == 0 and not suffix:
-        return f"{cardinal(hours)} hundred"  # 17:00 -> seventeen hundred
-    if minutes == 0:
-        spoken = cardinal(hours) if suffix or not m["min"] else f"{cardinal(hours)} o'clock"
-    elif minutes < 10:
-        spoken = f"{cardinal(hours)} oh {cardinal(minutes)}"
-    else:
-        spoken = f"{cardinal(hours)} {cardinal(minutes)}"
-    if not suffix:
-        return spoken
-    # "p.m." may also have ended the sentence: keep a full stop where one was.
-    return f"{spoken} {'AM' if suffix == 'am' else 'PM'}{stop}"
-
-
-def _date(month: int, day: int, year_: int | None) -> str | None:
-    if not (1 <= month <= 12 and 1 <= day <= 31):
-        return None
-    spoken = f"{MONTHS[month - 1]} {ordinal(day)}"
-    return f"{spoken}, {year(year_)}" if year_ is not None else spoken
-
-
-def _us_date(m: Match) -> str:
-    y = int(m["y"])
-    if len(m["y"]) == 2:
-        y += 2000 if y < 50 else 1900  # 4/1/85 -> 1985, 4/1/25 -> 2025
-    spoken = _date(int(m["m"]), int(m["d"]), y)
-    return spoken or f"{cardinal(int(m['m']))} slash {cardinal(int(m['d']))} slash {year(y)}"
-
-
-def _iso_date(m: Match) -> str:
-    return _date(int(m["m"]), int(m["d"]), int(m["y"])) or m[0]
-
-
-def _month_day(m: Match) -> str:
-    spoken = f"{m['month']} {ordinal(int(m['d']))}"
-    return f"{spoken}, {year(int(m['y']))}" if m["y"] else spoken
-
-
-def _phone(m: Match) -> str:
-    # "zero", not "oh": measured with the whisper judge, "five five five, oh one
-    # nine nine" comes back as 555-199-9-9 and "..., zero one nine nine" as 555-0199.
-    groups = [g for g in re.split(r"\D+", m[0]) if g]
-    return ", ".join(digits(g) for g in groups)
+    return sign + words
 
 
 def _version(m: Match) -> str:
-    return " point ".join(cardinal(int(p)) for p in m[0].split("."))
+    """Dotted versions: "2.4.12" -> two point four point twelve; "version 3.12" likewise."""
+    cue = f"{m['cue']} " if m["cue"] else ""
+    return cue + " point ".join(cardinal(int(p)) for p in (m["v"] or m["two"]).split("."))
 
 
 def _fraction(m: Match) -> str:
     num, den = int(m["num"]), int(m["den"])
+    whole = f"{cardinal(int(m['whole']))} " if m["whole"] else ""
     if den <= 1 or den > 16 or num > 99:
-        return f"{cardinal(num)} over {cardinal(den)}"
+        return f"{whole}{cardinal(num)} over {cardinal(den)}"
     name = _FRACTIONS.get(den, (ordinal(den), ordinal(den) + "s"))
-    return f"{cardinal(num)} {_plural(num, name)}"
+    if whole and num < den:  # "2 1/2" -> two and a half
+        return f"{whole}and {'a' if num == 1 else cardinal(num)} {_plural(num, name)}"
+    return f"{whole}{cardinal(num)} {_plural(num, name)}"
 
 
 def _decimal(text: str) -> str:
@@ -388,9 +341,26 @@ def _decimal(text: str) -> str:
 
 
 def _with_unit(m: Match) -> str:
-    number = m["num"]
-    value = float(number.replace(",", ""))
-    return f"{_decimal(number)} {_plural(value, _UNITS[m['unit']])}"
+    number, forms = m["num"], _UNITS[m["unit"].rstrip(".")]
+    # "a 2 TB drive", "a 10-km run": a measure before a noun is said in the singular.
+    adjective = m["sep"] == "-" or (
+        _ARTICLE_BEFORE.search(m.string, max(0, m.start() - 4), m.start()) is not None
+        and _NOUN_AFTER.match(m.string, m.end()) is not None
+    )
+    unit = forms[0] if adjective else _plural(float(number.replace(",", "")), forms)
+    return f"{_decimal(number)} {unit}"
+
+
+def _dimension(m: Match) -> str:
+    """Sizes: "12 x 8 x 4 in" -> twelve by eight by four inches, "1920x1080" -> nineteen
+    twenty by ten eighty."""
+    sides = [identifier(n) if len(n) == 4 else cardinal(int(n)) for n in re.findall(r"\d+", m["d"])]
+    unit = f" {_UNITS[m['unit'].rstrip('.')][1]}" if m["unit"] else ""
+    return " by ".join(sides) + unit
+
+
+def _height(m: Match) -> str:
+    return f"{cardinal(int(m['ft']))} feet {cardinal(int(m['in']))} inches"
 
 
 def _range(m: Match) -> str:
@@ -404,64 +374,55 @@ def _ordinal(m: Match) -> str:
     return ordinal(_int(m["n"]))
 
 
-def _decade(m: Match) -> str:
-    spoken = year(int(m["y"]))
-    *head, last = spoken.split()
-    plural = last[:-1] + "ies" if last.endswith("y") else last + "s"
-    return " ".join([*head, plural])
-
-
 def _number_in_context(m: Match) -> str:
-    text, before = m["n"], (m["before"] or "").lower()
-    if before in _IDENTIFIER_WORDS and "," not in text and len(text) <= 4:
-        return f"{m['before']} {_identifier(text)}"
-    value = _int(text)
+    text, before = m["n"], " ".join((m["before"] or "").lower().split())
     prefix = f"{m['before']} " if m["before"] else ""
+    if "," in text:
+        return prefix + cardinal(_int(text))
+    if before in _IDENTIFIER_WORDS and len(text) <= 4:
+        return prefix + identifier(text)
+    value = int(text)
     looks_like_year = (before in _YEAR_CUES and 1100 <= value <= 2099) or (
-        m["after"] is not None and 1900 <= value <= 2099  # "It was 1999."
+        # "It was 1999.", "the 2026 season", "the 2026 Winter Olympics"
+        (m["after"] is not None or m["title"] is not None or before == "the")
+        and 1900 <= value <= 2099
     )
-    if "," not in text and len(text) == 4 and looks_like_year:
+    if len(text) == 4 and looks_like_year:
         return prefix + year(value)
-    if "," not in text and len(text) > 1 and text.startswith("0"):
-        return prefix + digits(text)
-    return prefix + cardinal(value)
-
-
-def _starts_sentence(word: str | None) -> bool:
-    """Whether ``word`` after a dot looks like a new sentence rather than a name."""
-    return word is None or word in _SENTENCE_STARTERS
+    # Codes: "PIN 0042", "dial 911", "ticket 20931" (a round 50000 stays a quantity).
+    code = (
+        (len(text) > 1 and text.startswith("0"))
+        or (before in _CODE_WORDS and len(text) >= 3)
+        or (len(text) >= 5 and not text.endswith("00"))
+        or re.fullmatch(r"[2-9]11", text) is not None
+    )
+    return prefix + (digits(text) if code else cardinal(value))
 
 
 def _abbreviation(m: Match) -> str:
     key, prev, following = m["abbr"].lower(), m["prev"] or "", m["next"]
+    at_end = m["end"] is not None
     next_is_name = following is not None and following[0].isupper()
     if key in _TITLE_OR_PLACE:
         title, place = _TITLE_OR_PLACE[key]
         # "Dr. Smith", "Visit St. Mary's": a name follows; "Elm Dr.", "on Oak St. The":
         # a name precedes, and a capital after it starts a new sentence.
-        if next_is_name and not _starts_sentence(following):
+        if next_is_name and not starts_sentence(following):
             return prev + title
         if prev[:1].isupper():
-            return prev + place + ("." if _starts_sentence(following) or next_is_name else "")
-        return prev + (title if key == "dr" else place) + ("." if following is None else "")
+            return prev + place + ("." if at_end or next_is_name else "")
+        return prev + (title if key == "dr" else place) + ("." if at_end else "")
     # An abbreviation's dot can also end the sentence; keep it where one ends.
-    ends = following is None or (next_is_name and key in _SENTENCE_FINAL)
+    ends = at_end or (next_is_name and key in _SENTENCE_FINAL)
     return prev + _ABBREVIATIONS[key] + ("." if ends else "")
 
 
-def _url(m: Match) -> str:
-    body = re.sub(r"^(https?://)?(www\.)?", "", m[0]).rstrip("/")
-    spoken = body.replace(".", " dot ").replace("/", " slash ").replace("-", " dash ")
-    return spoken.replace("_", " underscore ")
-
-
-def _email(m: Match) -> str:
-    user, domain = m[0].split("@")
-    return f"{user.replace('.', ' dot ')} at {domain.replace('.', ' dot ')}"
+def _label(m: Match) -> str:
+    return (_LABELS[m["w"]] if m["w"] else "number") + " "
 
 
 def _initials(m: Match) -> str:
-    if m[0].count(".") == 1 and _starts_sentence(m.string[m.end() :].split(maxsplit=1)[0]):
+    if m[0].count(".") == 1 and starts_sentence(m.string[m.end() :].split(maxsplit=1)[0]):
         return m[0]  # "Plan B. We won.": a sentence ends here
     return m[0].replace(".", "")
 
@@ -470,90 +431,131 @@ def _negative(m: Match) -> str:
     return f"minus {m['n']}"
 
 
-@dataclass(frozen=True)
-class Rule:
-    name: str
-    pattern: re.Pattern[str]
-    spoken: Callable[[Match], str]
-
-
-def _rule(name: str, pattern: str, spoken: Callable[[Match], str], flags: int = 0) -> Rule:
-    return Rule(name, re.compile(pattern, flags), spoken)
-
-
 # Bounded digit runs keep the regexes linear and the ints small; longer runs are
 # left to espeak-ng, which reads them digit by digit.
 _NUM = r"\d{1,3}(?:,\d{3})+|\d{1,15}"
-# Longest first; letters-only units must end at a word boundary ("5 min", not "5 minutes").
-_UNIT_KEYS = "|".join(
-    re.escape(u) + (r"\b" if u[-1].isalpha() else "") for u in sorted(_UNITS, key=len, reverse=True)
-)
-_ABBR_KEYS = "|".join(
-    re.escape(k) for k in sorted([*_ABBREVIATIONS, *_TITLE_OR_PLACE], key=len, reverse=True)
-)
+
+
+def _unit_key(unit: str) -> str:
+    # Letters-only units end at a word boundary ("5 min", not "5 minutes"); "in" only
+    # where it cannot be the preposition ("65 in.", "4 in,", not "5 in the morning"),
+    # its dot taken where the sentence goes on ("2 in. of rain").
+    if unit == "in":
+        return r"in(?:\.(?=\s+[a-z])|(?=\.|\s*[,;)]|\s*$))"
+    return re.escape(unit) + (r"\b" if unit[-1].isalpha() else "")
+
+
+_UNIT_KEYS = "|".join(_unit_key(u) for u in sorted(_UNITS, key=len, reverse=True))
+_ABBR_KEYS = alternation([*_ABBREVIATIONS, *_TITLE_OR_PLACE])
+_ARTICLE_BEFORE = re.compile(r"\ban?\s+$", re.IGNORECASE)
+_NOUN_AFTER = re.compile(r"\s+(?!(?:of|and|or|to|in|per|a|an|the)\b)[a-z]")
 
 RULES: tuple[Rule, ...] = (
-    _rule("acronym", r"\b[A-Z]{2,6}\b", _acronym),
-    _rule("url", r"\bhttps?://[^\s]+[^\s.,;:!?)]|\bwww\.[^\s]+[^\s.,;:!?)]", _url),
-    _rule("email", r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b", _email),
-    _rule(
+    rule("acronym", r"\b[A-Z]{2,6}\b", _acronym, digits=False),
+    ad.URL,
+    ad.EMAIL,
+    ad.DOMAIN,
+    ad.FILENAME,
+    ad.IP_ADDRESS,
+    rule(
+        "label",
+        rf"(?:\b(?P<w>{alternation(_LABELS)})\b\.?|\b[Nn]o\.|#)\s?(?=\(?\d)",
+        _label,
+    ),
+    ad.INTERNATIONAL_PHONE,
+    ad.PHONE,
+    ad.EXTENSION,
+    ad.STATE_ZIP,
+    dt.ISO_DATE,
+    dt.US_DATE,
+    ad.DIGIT_GROUPS,
+    dt.MONTH_ABBREVIATION,
+    dt.WEEKDAY_ABBREVIATION,
+    dt.WEEKDAY_RANGE,
+    dt.MONTH_DAY,
+    dt.MONTH_YEAR,
+    dt.DAY_MONTH,
+    dt.SLASH_DATE,
+    rule("per", rf"(?<=\d)\s?/\s?(?P<u>{alternation(_PER)})\b", lambda m: f" per {_PER[m['u']]}"),
+    rule("range", rf"(?P<a>\b(?:{_NUM}))\s?[-–]\s?(?P<b>(?:{_NUM})\b)", _range),
+    rule(
         "money",
-        rf"(?P<cur>[$£€])\s?(?P<whole>{_NUM})(?:\.(?P<frac>\d+))?(?:\s?(?P<mag>[kKmMbB]n?|thousand|million|billion)\b)?",
+        rf"(?P<sign>(?<![\w-])-)?(?P<cur>[$£€])\s?(?P<whole>{_NUM})(?:\.(?P<frac>\d+))?"
+        r"(?:\s?(?P<mag>[kKmMbB]n?|thousand|million|billion)\b)?",
         _money,
     ),
-    _rule(
-        "time",
-        r"\b(?P<h>[01]?\d|2[0-3])(?::(?P<min>[0-5]\d)\b(?:\s?(?P<ampm>[aApP]\.?\s?[mM]\.?))?|\s?(?P<ampm2>[aApP]\.?[mM]\.?))(?!\w)(?=(?P<end>\s*$|\s+[A-Z]))?",
-        _time,
+    dt.TIME,
+    dt.TIME_RANGE,
+    ad.ROUTE,
+    ad.HOUSE_NUMBER,
+    ad.DIRECTION_BEFORE,
+    ad.DIRECTION_AFTER,
+    ad.STREET,
+    rule("version_cue", r"\bv(?=\d{1,6}(?:\.\d{1,6})+\b)", lambda m: "version "),
+    rule(
+        "version",
+        r"\b(?:(?P<cue>[Vv]ersion)\s+(?P<two>\d{1,6}\.\d{1,6})\b(?!\.\d)"
+        r"|(?P<v>\d{1,6}(?:\.\d{1,6}){2,})\b)",
+        _version,
     ),
-    _rule("iso_date", r"\b(?P<y>\d{4})-(?P<m>\d{2})-(?P<d>\d{2})\b", _iso_date),
-    _rule("us_date", r"\b(?P<m>\d{1,2})/(?P<d>\d{1,2})/(?P<y>\d{4}|\d{2})\b", _us_date),
-    _rule(
-        "month_day",
-        rf"\b(?P<month>{'|'.join(MONTHS)})\s+(?P<d>\d{{1,2}})(?:st|nd|rd|th)?\b(?:,\s*(?P<y>\d{{4}})\b)?",
-        _month_day,
+    dt.DECADE,
+    rule(
+        "fraction",
+        r"(?:\b(?P<whole>\d{1,3})\s+)?(?<![\d/])(?P<num>\d{1,2})/(?P<den>\d{1,2})(?![\d/])",
+        _fraction,
     ),
-    _rule(
-        "phone",
-        r"(?<![\d.,-])(?:\(\d{3}\)\s?\d{3}[- ]|\d{3}(?P<sep>[-. ])\d{3}(?P=sep)|\d{3}[- ])\d{4}"
-        r"(?!\d|[.,]\d)",
-        _phone,
+    rule(
+        "dimension",
+        rf"\b(?P<d>\d{{1,4}}(?:\s?x\s?\d{{1,4}})+)\b(?:\s?(?P<unit>{_UNIT_KEYS}))?",
+        _dimension,
     ),
-    _rule("version", r"\b\d{1,6}(?:\.\d{1,6}){2,}\b", _version),
-    _rule("decade", r"\b(?P<y>1[1-9]\d0|20[0-9]0)'?s\b", _decade),
-    _rule("fraction", r"(?<![\d/])(?P<num>\d{1,2})/(?P<den>\d{1,2})(?![\d/])", _fraction),
-    _rule("range", rf"(?P<a>\b(?:{_NUM}))\s?[-–]\s?(?P<b>(?:{_NUM})\b)", _range),
-    _rule(
+    rule("times", r"\b(?P<n>\d{1,3}(?:\.\d{1,2})?)x\b", lambda m: f"{_decimal(m['n'])} times"),
+    rule("height", r"\b(?P<ft>[1-8])\s?(?:ft|')\s?(?P<in>1[01]|\d)\s?(?:in\b|\")", _height),
+    rule(
         "unit",
-        rf"(?<![\d.,])(?P<num>-?(?:{_NUM})(?:\.\d{{1,15}})?)\s?(?P<unit>{_UNIT_KEYS})",
+        rf"(?<![\d.,])(?P<num>-?(?:{_NUM})(?:\.\d{{1,15}})?)(?P<sep>\s|-)?(?P<unit>{_UNIT_KEYS})",
         _with_unit,
     ),
-    _rule("ordinal", rf"\b(?P<n>{_NUM})(?:st|nd|rd|th)\b", _ordinal, re.IGNORECASE),
-    _rule("negative", rf"(?<![\w-])-(?P<n>(?:{_NUM})(?:\.\d+)?)", _negative),
-    _rule("decimal", r"\b\d{1,15}\.\d{1,15}\b", lambda m: _decimal(m[0])),
-    _rule("initials", r"\b(?:[A-Z]\.\s?){2,}(?=\s|$)|\b[A-Z]\.(?=\s+[A-Z][a-z]+\b)", _initials),
-    _rule(
+    rule("ordinal", rf"\b(?P<n>{_NUM})(?:st|nd|rd|th)\b", _ordinal, re.IGNORECASE),
+    rule("negative", rf"(?<![\w-])-(?P<n>(?:{_NUM})(?:\.\d+)?)", _negative),
+    rule("decimal", r"\b\d{1,15}\.\d{1,15}\b", lambda m: _decimal(m[0])),
+    rule(
+        "initials",
+        r"\b(?:[A-Z]\.\s?){2,}(?=\s|$)|\b[A-Z]\.(?=\s+[A-Z][a-z]+\b)",
+        _initials,
+        digits=False,
+    ),
+    rule(
         "abbreviation",
-        rf"(?P<prev>\b[A-Za-z']+\s+)?\b(?P<abbr>{_ABBR_KEYS})\.(?=\s+(?P<next>[\w']+)|\s*$|[\s,;:!?])",
+        rf"(?P<prev>\b[A-Za-z']+\s+)?\b(?P<abbr>{_ABBR_KEYS})\."
+        r"(?=\s+(?P<next>[\w']+)|(?P<end>\s*$)|[\s,;:!?])",
         _abbreviation,
         re.IGNORECASE,
+        digits=False,
     ),
-    _rule(
+    rule(
         "number",
-        rf"(?:(?P<before>\b[A-Za-z]+)\s+)?\b(?P<n>{_NUM})\b(?P<after>(?=[.,;:!?]|\s*$))?",
+        rf"(?:(?P<before>\bending\s+in|\b[A-Za-z]+)\s+)?\b(?P<n>{_NUM})\b"
+        r"(?P<after>(?=[.,;:!?]|\s*$))?(?P<title>(?=\s+[A-Z][a-z]))?",
         _number_in_context,
     ),
 )
+_DIGIT_RULES = tuple(r for r in RULES if r.digits)
 
 
-def normalize_text(text: str) -> str:
-    """Rewrite numbers, money, times, dates, symbols and abbreviations as words."""
+def normalize_text(text: str, *, words: bool = True) -> str:
+    """Rewrite numbers, money, times, dates, symbols and abbreviations as words.
+
+    ``words=False`` reads only digits and symbols, leaving words and abbreviations
+    as written: what a speech recogniser's transcript needs before it is compared
+    with a spoken form (``bench/frontend_wer.py``).
+    """
     text = unicodedata.normalize("NFKC", text)
     for table in (_TYPOGRAPHY, _IDIOMS):
         for written, spoken in table.items():
             text = text.replace(written, spoken)
-    for rule in RULES:
-        text = rule.pattern.sub(rule.spoken, text)
+    for r in RULES if words else _DIGIT_RULES:
+        text = r.apply(text)
     for written, spoken in _OPERATORS.items():
         text = text.replace(written, spoken)
     return re.sub(r"[ \t]{2,}", " ", text).strip()

@@ -1,8 +1,18 @@
-"""English number words, shared by the evaluation normalizer (and the text front end)."""
+"""English number words, shared by the text front end and the evaluation normalizer."""
 
 from __future__ import annotations
 
-__all__ = ["MONTHS", "NUMBER_WORDS", "cardinal", "digits", "ordinal"]
+__all__ = [
+    "CURRENCIES",
+    "MONTHS",
+    "NUMBER_WORDS",
+    "WEEKDAYS",
+    "cardinal",
+    "digits",
+    "identifier",
+    "ordinal",
+    "year",
+]
 
 _ONES = [
     "zero",
@@ -44,6 +54,13 @@ MONTHS = [
     "November",
     "December",
 ]
+WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+#: Symbol -> (one, many, one hundredth, many hundredths).
+CURRENCIES = {
+    "$": ("dollar", "dollars", "cent", "cents"),
+    "£": ("pound", "pounds", "penny", "pence"),
+    "€": ("euro", "euros", "cent", "cents"),
+}
 _ORDINAL_WORDS = {
     "one": "first",
     "two": "second",
@@ -101,3 +118,28 @@ def ordinal(n: int) -> str:
 def digits(text: str) -> str:
     """Read a digit string one digit at a time: ``"0199"`` -> ``"zero one nine nine"``."""
     return " ".join(_ONES[int(c)] for c in text if c.isdigit())
+
+
+def year(n: int) -> str:
+    """1999 -> nineteen ninety nine; 2005 -> two thousand five; 2024 -> twenty twenty four."""
+    if 2000 <= n <= 2009 or n % 1000 == 0 or not 1100 <= n <= 2099:
+        return cardinal(n)
+    return _pair(*divmod(n, 100))
+
+
+def _pair(head: int, tail: int) -> str:
+    """The way a four-digit year or a three-digit room number is said, in two halves."""
+    if tail == 0:
+        return f"{cardinal(head)} hundred"
+    return f"{cardinal(head)} {'oh ' + cardinal(tail) if tail < 10 else cardinal(tail)}"
+
+
+def identifier(text: str) -> str:
+    """Room, flight and house numbers: "101" -> one oh one, "1080" -> ten eighty, "300" ->
+    three hundred; a leading zero or more than four digits is read digit by digit."""
+    if (text.startswith("0") and len(text) > 1) or len(text) > 4:
+        return digits(text)
+    n = int(text)
+    if n < 100 or n % 1000 == 0:
+        return cardinal(n)
+    return _pair(*divmod(n, 100))

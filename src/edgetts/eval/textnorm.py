@@ -4,7 +4,8 @@ before WER/CER, so that "$12.50" and "12 dollars and 50 cents", "7:30 p.m." and
 
 Rules are table-driven: abbreviations, symbols, then number patterns (money,
 times, ordinals, decimals, grouped and plain integers), then case, punctuation
-and whitespace folding.
+and whitespace folding; digits after "point" compare one by one ("three point
+twelve" and "3.12").
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from ..numwords import MONTHS, NUMBER_WORDS, cardinal, digits, ordinal
+from ..numwords import CURRENCIES, MONTHS, NUMBER_WORDS, cardinal, digits, ordinal
 
 __all__ = ["normalize_for_wer"]
 
@@ -32,16 +33,13 @@ _ABBREVIATIONS = {
     "p.m.": "pm",
 }
 _SYMBOLS = {"%": " percent ", "&": " and ", "+": " plus ", "@": " at ", "=": " equals "}
-_CURRENCIES = {
-    "$": ("dollar", "dollars", "cent", "cents"),
-    "£": ("pound", "pounds", "penny", "pence"),
-    "€": ("euro", "euros", "cent", "cents"),
-}
 # "and" inside a spoken amount ("one hundred and five", "five dollars and ten
 # cents") is dropped: digits never produce it.
 _BEFORE_AND = {"hundred", "thousand", "million", "billion", "trillion"} | {
-    word for names in _CURRENCIES.values() for word in names
+    word for names in CURRENCIES.values() for word in names
 }
+# After "point", "twelve" and "one two" are the same digits: "3.12" is said both ways.
+_AFTER_POINT = {tuple(cardinal(n).split()): digits(str(n)).split() for n in range(10, 100)}
 
 _ABBREVIATION_RE = re.compile(
     r"(?<![\w.])(" + "|".join(re.escape(a) for a in _ABBREVIATIONS) + r")(?!\w)", re.IGNORECASE
@@ -62,7 +60,7 @@ _PUNCTUATION_RE = re.compile(r"[^\w\s]|_")
 
 
 def _money(match: re.Match[str]) -> str:
-    one, many, sub_one, sub_many = _CURRENCIES[match.group(1)]
+    one, many, sub_one, sub_many = CURRENCIES[match.group(1)]
     whole = int(match.group(2).replace(",", ""))
     words = f"{cardinal(whole)} {one if whole == 1 else many}"
     if match.group(3):
@@ -129,4 +127,19 @@ def normalize_for_wer(text: str) -> str:
             and words[i + 1] in NUMBER_WORDS
         )
     ]
-    return " ".join(kept)
+    return " ".join(_digits_after_point(kept))
+
+
+def _digits_after_point(words: list[str]) -> list[str]:
+    out: list[str] = []
+    i = 0
+    while i < len(words):
+        after_point = out[-1:] == ["point"]
+        span = next((n for n in (2, 1) if tuple(words[i : i + n]) in _AFTER_POINT), 0)
+        if after_point and span:
+            out += _AFTER_POINT[tuple(words[i : i + span])]
+            i += span
+        else:
+            out.append(words[i])
+            i += 1
+    return out
