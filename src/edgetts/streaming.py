@@ -126,9 +126,9 @@ class SplitModel:
         self.text: TextPrior | None = None
         if self.bucketed:
             self.text = text_prior(split.prior, options.cache_dir and options.cache_dir / "split")
-        self.prior_graph = load("prior", self.text.path if self.text else split.prior)
+        self.prior = load("prior", self.text.path if self.text else split.prior)
         self._takes_speaker = check_model_io(
-            split.prior, self.prior_graph.inputs, [*self.prior_graph.outputs, "output"]
+            split.prior, self.prior.inputs, [*self.prior.outputs, "output"]
         )
         self._noise = np.random.default_rng()
         self.hop: int | None = None  # audio samples per frame, known after the first decode
@@ -157,7 +157,7 @@ class SplitModel:
         # Padding ids are masked by input_lengths: they get no frames.
         feed["input"] = self._padded(ids, ids.shape[1])
         # Copies: the runtime's buffers are reused, and these outlive the next call.
-        out = dict(zip(self.prior_graph.outputs, self.prior_graph.run(feed), strict=True))
+        out = dict(zip(self.prior.outputs, self.prior.run(feed), strict=True))
         if self.text is not None:
             names: tuple[str, ...] = (self.text.mean, self.text.log_std, self.text.durations)
             mean, log_std, durations = (out[name] for name in names)
