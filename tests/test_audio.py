@@ -61,9 +61,16 @@ def test_tpdf_dither_is_small_zero_mean_and_seeded() -> None:
     assert not np.array_equal(dithered, to_int16(x, dither=True, seed=4))
 
 
-@pytest.mark.parametrize("bad", [np.zeros(4, np.float64), np.zeros((2, 2), np.float32), [0.0]])
-def test_kernels_reject_wrong_input(bad: object) -> None:
-    with pytest.raises((TypeError, ValueError), match="samples must be"):
+@pytest.mark.parametrize(
+    ("bad", "error", "message"),
+    [
+        (np.zeros(4, np.float64), TypeError, "samples must be float32, got float64"),
+        (np.zeros((2, 2), np.float32), ValueError, r"samples must be 1-D, got shape \(2, 2\)"),
+        ([0.0], TypeError, "samples must be a numpy array, got list"),
+    ],
+)
+def test_kernels_reject_wrong_input(bad: object, error: type[Exception], message: str) -> None:
+    with pytest.raises(error, match=message):
         to_int16(bad)  # type: ignore[arg-type]
 
 

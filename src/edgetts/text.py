@@ -46,6 +46,9 @@ _WORD_END = re.compile(r"[.!?][\"')\]]*$")
 # to speech, NUL would truncate the C string handed to espeak-ng, and surrogates
 # cannot be encoded as UTF-8.
 _UNSPEAKABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+# Terminal escape sequences (colours, cursor moves) pasted from a console: gone
+# whole, or dropping the ESC alone would leave "[31m" to be read as "31 meters".
+_TERMINAL_CODES = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|[@-Z\\-_])")
 _SENTENCE_END = re.compile(r"[.!?][\"')\]]*\s")
 
 
@@ -59,8 +62,10 @@ def check_text(text: object) -> str:
 
 
 def clean_text(text: str) -> str:
-    """NFC-normalise, drop control characters and unpaired surrogates."""
-    text = _UNSPEAKABLE.sub(" ", text.replace("\r\n", "\n").replace("\r", "\n"))
+    """NFC-normalise, drop terminal escape sequences, control characters and
+    unpaired surrogates."""
+    text = _TERMINAL_CODES.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+    text = _UNSPEAKABLE.sub(" ", text)
     return unicodedata.normalize("NFC", text)
 
 
