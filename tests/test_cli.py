@@ -88,31 +88,3 @@ def test_voices_and_phonemize(capsys: pytest.CaptureFixture[str]) -> None:
     assert capsys.readouterr().out == "həlˈoʊ, wˈɜːld.\nbˈaɪ!\n"
     assert main(["backends"]) == 0
     assert "onnxruntime" in capsys.readouterr().out.split()
-
-
-def test_ctrl_c_mid_stream_keeps_the_users_file(
-    tiny_voice: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    import signal
-
-    out = tmp_path / "out.wav"
-    out.write_bytes(b"the user's file")
-    stream, went_on = EdgeTTS.stream, []
-
-    def interrupted(self, text, **options):  # type: ignore[no-untyped-def]
-        for n, chunk in enumerate(stream(self, text, **options)):
-            if n == 1:
-                # Not raised here, where a finalizer could swallow it: a flag the
-                # CLI raises between chunks.
-                signal.raise_signal(signal.SIGINT)
-                went_on.append(n)
-            yield chunk
-
-    monkeypatch.setattr(EdgeTTS, "stream", interrupted)
-    text = "One. Two. Three. Four."
-    with pytest.raises(KeyboardInterrupt):
-        main(["speak", text, "-o", str(out), "--voice", str(tiny_voice)])
-    assert went_on == [1]
-    assert out.read_bytes() == b"the user's file"
-    assert [p.name for p in tmp_path.iterdir()] == ["out.wav"]  # no temporary left
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # restored

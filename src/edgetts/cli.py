@@ -8,9 +8,7 @@ import contextlib
 import json
 import logging
 import os
-import signal
 import sys
-import threading
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -72,13 +70,11 @@ def _speak(args: argparse.Namespace) -> int:
     timeline = Timeline()
     seconds = 0.0
     # Streamed chunk by chunk: memory stays bounded for long input.
-    with _sink(args, rate) as write, _interrupts() as check:
+    with _sink(args, rate) as write:
         for chunk in chunks:
-            check()
             write(chunk.samples)
             timeline.add(chunk.words, chunk.phonemes, chunk.offset)
             seconds = chunk.offset + chunk.duration
-        check()  # before the file is moved into place
     if args.timestamps is not None:
         write_timestamps(args.timestamps, timeline.words, timeline.phonemes)
     target = args.output or ("standard output" if args.raw == "-" else args.raw)
@@ -89,28 +85,6 @@ def _speak(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     return 0
-
-
-@contextlib.contextmanager
-def _interrupts() -> Iterator[Callable[[], None]]:
-    """Ctrl-C (SIGINT) as a flag that ``check()`` raises as KeyboardInterrupt between
-    chunks. Python's own handler raises it wherever the main thread is, and one
-    raised inside a finalizer is ignored: the synthesis then runs on and commits
-    the output as if whole (the reliability run saw that once). A flag is not lost."""
-    hit = threading.Event()
-
-    def check() -> None:
-        if hit.is_set():
-            raise KeyboardInterrupt
-
-    if threading.current_thread() is not threading.main_thread():
-        yield check  # only the main thread may set handlers; the default one stands
-        return
-    previous = signal.signal(signal.SIGINT, lambda *_: hit.set())
-    try:
-        yield check
-    finally:
-        signal.signal(signal.SIGINT, previous)
 
 
 @contextlib.contextmanager
