@@ -364,13 +364,19 @@ class EdgeTTS:
                     yield Audio(gap, rate)
                 spoken = True
                 for part in sentence.split_first_clause() if fast_start else (sentence,):
-                    gain = None
-                    for call in self._calls(part):
-                        if chunk_ms is None:
-                            audio, gain = self._synthesize(call, segment_config, timestamps, gain)
-                            yield audio
-                        else:
-                            yield from self._stream_sentence(call, segment_config, chunk_ms)
+                    yield from self._sentence_audio(part, segment_config, chunk_ms, timestamps)
+
+    def _sentence_audio(
+        self, sentence: Sentence, config: SynthesisConfig, chunk_ms: float | None, timestamps: bool
+    ) -> Iterator[Audio]:
+        """One sentence, in as many model calls as it needs, whole or streamed."""
+        gain = None
+        for call in self._calls(sentence):
+            if chunk_ms is None:
+                audio, gain = self._synthesize(call, config, timestamps, gain)
+                yield audio
+            else:
+                yield from self._stream_sentence(call, config, chunk_ms)
 
     def speak(
         self,

@@ -86,7 +86,7 @@ class EnginePool:
 
     def queue_depth(self) -> int:
         """Requests admitted and waiting for an engine (all voices)."""
-        with self._cond:
+        with self._cond:  # one consistent count over all voices (waiting re-enters)
             return sum(self.waiting(v) for v in self._free)
 
     def waiting(self, voice: str) -> int:
