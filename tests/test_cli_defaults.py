@@ -39,7 +39,7 @@ from edgetts.train.settings import FlowPriorSettings, TrainSettings
 TRAIN = asdict(TrainSettings())
 GRAPHS = asdict(FlowPriorSettings())
 #: What the command lines add of their own: how a build is stored and reported.
-CLI_ONLY = {"command", "method", "func", "verbose", "force", "check", "json"}
+CLI_ONLY = {"command", "method", "func", "verbose", "force", "check", "json", "stop_rule"}
 #: TrainSettings fields no flag sets: the API's alone.
 API_ONLY = {"segment_frames", "scale_learning_rate", "checkpoint_every", "seed", "quantize"}
 
@@ -95,9 +95,10 @@ def test_fast_and_ptq_default_to_their_functions() -> None:
 def test_runs_elsewhere_default_to_the_checkpoint_or_the_settings() -> None:
     fit = _parsed(train_parser(), "fit", "t.pt", "out", "--method", "qat", "--minutes", "1")
     # None: a resumed checkpoint's value, else TrainSettings' (GPU_BATCH, PACKED_DRAWS aside);
-    # --minutes sets the steps, the held-out set is the packed one.
+    # --minutes sets the steps, the held-out set and the sentences are the packed ones.
     trained = TRAIN.keys() & fit.keys()
-    assert trained == TRAIN.keys() - API_ONLY - {"steps", "eval_sentences"}
+    packed = {"steps", "eval_sentences", "corpus", "judge_every"}  # judged back here
+    assert trained == TRAIN.keys() - API_ONLY - packed
     assert {k: fit[k] for k in trained} == dict.fromkeys(trained)
     assert (GPU_BATCH, PACKED_DRAWS) == (32, 8) and fit["device"] == "cuda"
     assert _parsed(train_parser(), "pack", "t.pt")["draws"] == PACKED_DRAWS

@@ -41,9 +41,9 @@ def expected(pool: EnginePool) -> np.ndarray:
     return np.concatenate([c.samples for c in engine.stream(TEXT, syn_config=raw)])
 
 
-@pytest.mark.parametrize(("waiting", "chunk_ms"), [(0, 100.0), (1, None)])
-def test_with_requests_queued_a_request_is_spoken_in_whole_sentences(
-    waiting: int, chunk_ms: float | None
+@pytest.mark.parametrize(("waiting", "windowed"), [(0, None), (1, 1)])
+def test_with_requests_queued_only_the_first_sentence_is_windowed(
+    waiting: int, windowed: int | None
 ) -> None:
     import contextlib
     import threading
@@ -70,7 +70,8 @@ def test_with_requests_queued_a_request_is_spoken_in_whole_sentences(
 
     request = _Request("Hi.", "v", "pcm", 1.5, "audio")
     assert list(_chunks(Pool(), request, float("inf"), threading.Event())) == []  # type: ignore[arg-type]
-    assert asked["chunk_ms"] == chunk_ms
+    assert asked["chunk_ms"] == 100.0  # the first bytes wait for one window, loaded or not
+    assert asked["windowed_sentences"] == windowed
     assert asked["syn_config"] == SynthesisConfig(speed=1.5, peak_normalize=False)
 
 

@@ -95,6 +95,27 @@ def test_a_cut_sentence_hears_its_neighbours_and_voices_each_word_once(
 
 
 @pytest.mark.slow
+def test_windowed_sentences_streams_the_first_sentences_and_speaks_the_rest_whole(
+    joe_openvino: EdgeTTS,
+) -> None:
+    text = f"{LONG} {LONG} Short one."
+    raw = SynthesisConfig(noise_scale=0.0, noise_w=0.0, peak_normalize=True)
+    windowed = list(joe_openvino.stream(text, syn_config=raw, chunk_ms=100))
+    first = list(joe_openvino.stream(text, syn_config=raw, chunk_ms=100, windowed_sentences=1))
+    # Sentence 1 in the same windows as before, then sentences 2 and 3 one chunk each.
+    windows = sum(1 for c in windowed if c.text == LONG) // 2
+    assert windows >= 3 and [c.text for c in first] == [LONG] * (windows + 1) + ["Short one."]
+    assert [len(c.samples) for c in first[:windows]] == [len(c.samples) for c in windowed[:windows]]
+    assert all(c.words for c in first[windows:]) and first[0].words  # every sentence timed
+    a, b = (np.concatenate([c.samples for c in chunks]) for chunks in (windowed, first))
+    assert a.shape == b.shape and snr_db(b, a) >= 40.0  # and never peak scaled
+    with pytest.raises(ValueError, match="windowed_sentences needs chunk_ms"):
+        joe_openvino.stream(text, windowed_sentences=1)
+    with pytest.raises(ValueError, match="windowed_sentences must be at least 1, got 0"):
+        joe_openvino.stream(text, chunk_ms=100, windowed_sentences=0)
+
+
+@pytest.mark.slow
 def test_fast_start_streams_the_first_clause_then_the_rest(joe_ort: EdgeTTS) -> None:
     head, rest = joe_ort.phonemize(LONG)[0].split_first_clause()
     chunks = list(joe_ort.stream(LONG, noise_scale=0, noise_w=0, chunk_ms=100, fast_start=True))

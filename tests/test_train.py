@@ -653,3 +653,87 @@ def test_a_student_trains_elsewhere_packed_fitted_and_finished(
     reference = joe_ort.speak("Hi.", noise_scale=0.0, noise_w=0.0).samples
     tts = EdgeTTS(backend="onnxruntime", variant="distill")
     assert len(tts.speak("Hi.", noise_scale=0.0, noise_w=0.0).samples) == len(reference)
+
+
+def test_mel_loss_is_hifigans_log_mel_l1() -> None:
+    from edgetts.train.losses import MelLoss
+
+    torch.manual_seed(0)
+    loss = MelLoss(22050)
+    x = 0.5 * torch.randn(2, 8192)
+    assert loss(x, x).item() == 0.0
+    # Log magnitudes: twice the amplitude is log 2 away in every (unfloored) band.
+    assert loss(2 * x, x).item() == pytest.approx(np.log(2), rel=1e-5)
+
+
+def test_the_gan_objective_trains_both_and_resumes_exactly(tmp_path: Path) -> None:
+    from edgetts.train.settings import TrainSettings
+    from edgetts.train.student import fit
+
+    teacher = _small_teacher()
+    calls: list[int] = []
+
+    def judge(waves: list[np.ndarray], rate: int) -> tuple[float, float, float]:
+        assert rate == 16000 and len(waves) == 1 and waves[0].ndim == 1
+        calls.append(len(waves[0]))
+        return 3.0 + len(calls) / 10, 3.5, 1.0
+
+    gan = {"mel_weight": 45.0, "adversarial": 1.0, "critic_width": 4, "judge_every": 2}
+    settings = TrainSettings(steps=4, checkpoint_every=2, **_HALF_WIDTH, **gan)
+    once, state = fit(teacher, tmp_path / "once", settings, judge=judge)
+    assert [q[0] for q in state.quality] == [0, 2, 4] and state.quality[-1][1] == 3.3
+    saved = torch.load(tmp_path / "once" / "student.pt", weights_only=False)
+    assert {"critic", "critic_optimizer", "optimizer"} <= saved.keys()
+    (group,) = saved["critic_optimizer"]["param_groups"]
+    assert group["betas"] == (0.8, 0.99) and group["weight_decay"] == 0.01  # AdamW's
+    assert group["lr"] == pytest.approx(2e-4 * 0.999 ** (3 / 1000))  # set before step 4
+    assert saved["optimizer"]["param_groups"][0]["lr"] == pytest.approx(1e-4 * 0.999 ** (3 / 1000))
+    # Two steps, then two more from the checkpoint: the same student, bit for bit.
+    fit(teacher, tmp_path / "twice", TrainSettings(**{**vars(settings), "steps": 2}))
+    twice, resumed = fit(teacher, tmp_path / "twice", settings, resume=True)
+    for a, b in zip(once.state_dict().values(), twice.state_dict().values(), strict=True):
+        assert torch.equal(a, b)
+    assert resumed.losses == state.losses
+
+
+def test_the_stop_rule_ends_a_line_that_stopped_gaining(tmp_path: Path) -> None:
+    from edgetts.train.settings import PLATEAU_STEPS, TrainSettings, TrainState
+    from edgetts.train.student import fit, plateaued
+
+    def state(*ovrl: float, start: int = 0, every: int = 10_000) -> TrainState:
+        points = [(start + i * every, o, 3.0, 2.0) for i, o in enumerate(ovrl)]
+        return TrainState(step=points[-1][0], quality=points, schedule_start=start)
+
+    assert PLATEAU_STEPS == 30_000
+    assert not plateaued(state(2.50, 2.51, 2.52))  # 20 000 steps: too early to tell
+    assert plateaued(state(2.50, 2.51, 2.52, 2.54))  # +0.04 in 30 000 steps
+    assert not plateaued(state(2.50, 2.51, 2.56, 2.53))  # +0.06 at its best of the last three
+    # Only the points since the critic joined count: not the 1.0 before it.
+    later = state(1.0, 2.50, 2.51, 2.52, 2.53)
+    later.schedule_start = 10_000
+    assert plateaued(later)
+    later.quality.pop()
+    assert not plateaued(later)  # 20 000 steps since it joined
+    teacher, gan = _small_teacher(), {"mel_weight": 45.0, "adversarial": 1.0, "critic_width": 4}
+    settings = TrainSettings(steps=10, judge_every=2, **_HALF_WIDTH, **gan)
+    _, stopped = fit(
+        teacher,
+        tmp_path,
+        settings,
+        judge=lambda waves, rate: (3.0, 3.0, 0.0),
+        stop=lambda s: plateaued(s, steps=4, gain=0.05),
+    )
+    assert stopped.step == 4 and stopped.curve[-1][0] == 4  # stopped, with a checkpoint
+    assert torch.load(tmp_path / "student.pt", weights_only=False)["state"]["step"] == 4
+
+
+def test_the_corpus_is_thousands_of_sentences_none_of_them_held_out() -> None:
+    from edgetts.eval import dev_sentences
+    from edgetts.optimize.calibration import load_corpus
+
+    corpus = load_corpus(4800)
+    assert len(set(corpus.texts)) == 4800 and not set(corpus.texts) & set(dev_sentences())
+    assert load_corpus(10).texts == corpus.texts[:10] and load_corpus(10).sha256 != corpus.sha256
+    assert corpus.source == "edgetts:corpus.txt[:4800]"
+    with pytest.raises(ValueError, match=r"count must be within \[1, 4800\], got 4801"):
+        load_corpus(4801)

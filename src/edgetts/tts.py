@@ -14,7 +14,7 @@ from numpy.typing import NDArray
 
 from . import audio as _audio
 from .backends import Backend, BackendOptions, load_backend, resolve_backend_name
-from .config import SynthesisConfig, check_number
+from .config import SynthesisConfig, check_int, check_number
 from .errors import ModelLoadError, VariantError
 from .hardware import graph_precisions
 from .packs import default_variant, shipped_variant
@@ -274,6 +274,7 @@ class EdgeTTS:
         chunk_ms: float | None = None,
         timestamps: bool = False,
         fast_start: bool = False,
+        windowed_sentences: int | None = None,
     ) -> Iterator[Audio]:
         """Yield one :class:`Audio` per sentence as soon as it is synthesised
         (with ``syn_config.sentence_silence``, a chunk of that much silence
@@ -303,6 +304,13 @@ class EdgeTTS:
         clause alone instead of the whole sentence (which grows with its
         length); the price is a boundary the model did not plan, at a place
         where it pauses anyway. Word timings count the clause as a sentence.
+
+        With ``windowed_sentences`` (and ``chunk_ms``), only that many sentences,
+        from the first, are decoded in windows; later ones come whole (each
+        still as soon as it is ready, and not peak normalised either, so the
+        level does not change). The first audio still waits only for the first
+        window; whole sentences cost the CPU less than windowed ones, which a
+        server under load spends on the requests waiting behind this one.
         """
         check_text(text)
         config = _synthesis_config(
@@ -324,6 +332,10 @@ class EdgeTTS:
             raise TypeError(f"fast_start must be a bool, got {type(fast_start).__name__}")
         if fast_start and chunk_ms is None:
             raise ValueError("fast_start=True needs chunk_ms: it is a streaming option")
+        if windowed_sentences is not None:
+            check_int("windowed_sentences", windowed_sentences, low=1)
+            if chunk_ms is None:
+                raise ValueError("windowed_sentences needs chunk_ms: it is a streaming option")
         if chunk_ms is not None:
             check_number("chunk_ms", chunk_ms, low=10, high=10_000, unit="milliseconds")
             if config.sample_rate not in (None, self.sample_rate):
@@ -340,7 +352,16 @@ class EdgeTTS:
                 f"the <break>s ask for {breaks:g} s of silence; at most "
                 f"{config.max_break_seconds:g} s (SynthesisConfig.max_break_seconds) are allowed"
             )
-        chunks = self._segments_audio(segments, config, chunk_ms, timestamps, fast_start)
+        if chunk_ms is not None:  # a streamed sentence, windowed or whole: no peak scaling, timed
+            config, timestamps = replace(config, peak_normalize=False), True
+        chunks = self._segments_audio(
+            segments,
+            config,
+            chunk_ms,
+            timestamps=timestamps,
+            fast_start=fast_start,
+            windowed=windowed_sentences,
+        )
         return _capped(chunks, config.audio_limit(len(text)), segments)
 
     def _segments_audio(
@@ -348,11 +369,14 @@ class EdgeTTS:
         segments: list[Segment],
         config: SynthesisConfig,
         chunk_ms: float | None,
+        *,
         timestamps: bool,
         fast_start: bool,
+        windowed: int | None,
     ) -> Iterator[Audio]:
         rate = config.sample_rate or self.sample_rate
         gap, spoken = _audio.silence(config.sentence_silence, rate), False
+        sentences = 0
         for segment in segments:
             if segment.kind == "break":  # silence asked for is an answer, and the gap
                 yield Audio(_audio.silence(segment.seconds, rate), rate)
@@ -363,8 +387,10 @@ class EdgeTTS:
                 if spoken and len(gap):
                     yield Audio(gap, rate)
                 spoken = True
+                sentences += 1
+                window = chunk_ms if windowed is None or sentences <= windowed else None
                 for part in sentence.split_first_clause() if fast_start else (sentence,):
-                    yield from self._sentence_audio(part, segment_config, chunk_ms, timestamps)
+                    yield from self._sentence_audio(part, segment_config, window, timestamps)
 
     def _sentence_audio(
         self, sentence: Sentence, config: SynthesisConfig, chunk_ms: float | None, timestamps: bool

@@ -4,6 +4,10 @@ The default set is ``calibration.txt`` beside this module: 40 sentences
 written for this project (commands, questions, numbers, one-word replies,
 long clauses), none of them among the development sentences the benchmark
 judges, so a variant is never tuned on its own test.
+
+``corpus.txt`` is the larger set a student decoder's teacher speaks (4 800
+sentences from ``tools/make_corpus.py``: everyday templates and prose from
+Python's docstrings, none of them development sentences): :func:`load_corpus`.
 """
 
 from __future__ import annotations
@@ -19,13 +23,13 @@ from numpy.typing import NDArray
 
 from ..backends import BackendOptions
 from ..backends._model import model_inputs
-from ..config import SynthesisConfig
+from ..config import SynthesisConfig, check_int
 from ..phonemize import phonemize
 from ..split import SplitVoice
 from ..streaming import SplitModel
 from ..voice import Voice
 
-__all__ = ["CalibrationSet", "GraphFeeds", "graph_feeds", "load_calibration"]
+__all__ = ["CalibrationSet", "GraphFeeds", "graph_feeds", "load_calibration", "load_corpus"]
 
 Feed = dict[str, NDArray[np.generic]]
 
@@ -59,6 +63,15 @@ def load_calibration(path: str | os.PathLike[str] | None = None) -> CalibrationS
             f"calibration file {source} has {len(texts)} sentences; give 1 to {MAX_SENTENCES}"
         )
     return CalibrationSet(source, hashlib.sha256(data).hexdigest(), texts)
+
+
+def load_corpus(count: int) -> CalibrationSet:
+    """The first ``count`` sentences of the training corpus."""
+    lines = files(__package__).joinpath("corpus.txt").read_text(encoding="utf-8").splitlines()
+    check_int("count", count, low=1, high=len(lines))
+    texts = tuple(lines[:count])
+    digest = hashlib.sha256("\n".join(texts).encode()).hexdigest()
+    return CalibrationSet(f"edgetts:corpus.txt[:{count}]", digest, texts)
 
 
 @dataclass(frozen=True)

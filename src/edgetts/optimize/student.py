@@ -34,7 +34,7 @@ from ..split import split_voice
 from ..train.settings import FlowPriorSettings, TrainSettings
 from ..variants import Variant
 from ..voice import Voice
-from .calibration import graph_feeds, load_calibration
+from .calibration import graph_feeds, load_calibration, load_corpus
 from .ptq import DURATION_PATH, ort_quantize
 from .store import check_new_variant, store_variant
 from .weights import compress_weights
@@ -130,6 +130,8 @@ def build_student_variant(
     check_sentences: Sequence[str] = (),
     progress: Callable[[Any], None] | None = None,
     work_dir: Path | None = None,
+    judge: Callable[[Any, int], tuple[float, float, float]] | None = None,
+    stop: Callable[[Any], bool] | None = None,
     **changes: Any,
 ) -> Variant:
     """Train (or resume) a student decoder and store the variant.
@@ -138,12 +140,14 @@ def build_student_variant(
     ``method``), ``graphs`` the flow and text encoder the variant gets (default:
     the voice's own); ``changes`` are keyword sugar for their fields
     (``steps=2``, ``flow_width=0.5``), given instead of them, not beside.
-    Training sentences are the calibration set (``settings.draws`` noise draws
-    each); ``eval_sentences`` (held out, at most ``settings.eval_sentences``)
+    The decoder trains on the calibration set, or on the first
+    ``settings.corpus`` sentences of the training corpus (``settings.draws`` noise
+    draws each); ``eval_sentences`` (held out, at most ``settings.eval_sentences``)
     give the quality-vs-steps curve recorded in the manifest. ``device`` is a
     torch device (``"cuda"`` trains on a GPU). A resumed run may change the
     settings :mod:`edgetts.train.checkpoint` allows (the critic's weight, the
     inverse-STFT head, the loss's shortest STFT, steps, batch, learning rate).
+    ``judge`` and ``stop`` are :func:`~edgetts.train.student.fit`'s.
     """
     from ..train.export import export_decoder
     from ..train.flow import check_flow_settings, export_flow
@@ -171,9 +175,10 @@ def build_student_variant(
     texts = load_calibration(calibration)
     work = work_dir or train_work_dir(loaded, method)
     teachers = None if work_dir else train_work_dir(loaded, "teacher")
+    spoken = load_corpus(settings.corpus) if settings.corpus else texts
     student, state = train_student(
         loaded,
-        texts.texts,
+        spoken.texts,
         eval_sentences,
         work,
         settings,
@@ -181,6 +186,8 @@ def build_student_variant(
         progress=progress,
         teacher_dir=teachers,
         device=device,
+        judge=judge,
+        stop=stop,
     )
     split = split_voice(loaded.model_path)
     flow = None
@@ -239,7 +246,9 @@ def build_student_variant(
             "seconds": state.seconds,
             "steps_per_minute": 60 * state.step / state.seconds if state.seconds else None,
             "hardware": state.hardware,
+            "sentences": {"source": spoken.source, "sha256": spoken.sha256},
             "curve_mcd_db": state.curve,
+            "quality": state.quality,
             "eval_sentences": len(eval_sentences),
             "decoder_channels": [len(k) for k in state.keep] or None,
             "flow": None if flow is None else flow[1],

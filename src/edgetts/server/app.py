@@ -81,16 +81,18 @@ def _chunks(
 ) -> Iterator[Audio]:
     """The request's audio chunks, on an engine of its voice (runs in a worker thread)."""
     with pool.engine(request.voice, max(0.0, deadline - time.monotonic())) as tts:
-        # With requests queued behind this one, whole sentences: windows cost
-        # about a quarter more CPU, and here the first audio of those waiting
-        # matters more than this one's (which then comes a sentence later).
+        # The first bytes always wait for one window only. With requests queued
+        # behind this one, its later sentences come whole: windows cost the CPU
+        # more, and here the first audio of those waiting matters more.
         # No peak scaling either way, so a voice's level does not depend on load.
-        queued = pool.waiting(request.voice) > 0
+        chunk_ms = pool.chunk_ms[request.voice]
+        queued = chunk_ms is not None and pool.waiting(request.voice) > 0
         chunks = tts.stream(
             request.text,
             syn_config=SynthesisConfig(speed=request.speed, peak_normalize=False),
-            chunk_ms=None if queued else pool.chunk_ms[request.voice],
+            chunk_ms=chunk_ms,
             timestamps=request.words,
+            windowed_sentences=1 if queued else None,
         )
         try:
             for chunk in chunks:

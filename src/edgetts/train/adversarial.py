@@ -1,11 +1,19 @@
-"""An adversarial critic for student decoders: HiFi-GAN's multi-period and
-multi-scale discriminators, narrowed to train on a CPU.
+"""The adversarial critic for student decoders: HiFi-GAN's multi-period
+discriminator and Vocos's multi-resolution one, with least-squares losses.
 
 Spectral losses alone leave a student's waveform slightly buzzy (its phase is
-free), which DNSMOS hears; a discriminator that learns to tell the student's
-windows from the teacher's, and feature matching on its layers, push the
+free), which DNSMOS hears; discriminators that learn to tell the student's
+windows from the teacher's, and feature matching on their layers, push the
 student towards the teacher's fine structure. The teacher's waveforms are the
-"real" side, so no recorded speech is needed. Least-squares GAN losses.
+"real" side, so no recorded speech is needed.
+
+Proportions are the published ones, scaled by ``width`` (HiFi-GAN's and
+Vocos's own: 32): the period discriminators' channels grow 1 -> w -> 4w ->
+16w -> 32w -> 32w over strided (5, 1) convolutions (HiFi-GAN V1), and each
+resolution discriminator runs w-channel (3, 9) convolutions over a magnitude
+spectrogram (UnivNet's, which Vocos uses; FFT sizes 512, 1024, 2048, hop a
+quarter). The CPU trains at a fraction of the width; the compute falls with its
+square.
 """
 
 from __future__ import annotations
@@ -17,11 +25,12 @@ from torch import Tensor, nn
 from torch.nn import functional as F
 from torch.nn.utils.parametrizations import weight_norm
 
-__all__ = ["Critic"]
+__all__ = ["PUBLISHED_WIDTH", "Critic"]
 
 _SLOPE = 0.1
 PERIODS = (2, 3, 5, 7, 11)
-SCALES = 3  # the waveform, then average-pooled by 2 and by 4
+RESOLUTIONS = (512, 1024, 2048)  # FFT sizes of the resolution discriminators
+PUBLISHED_WIDTH = 32
 
 
 def _features(convs: nn.ModuleList, post: nn.Module, x: Tensor) -> list[Tensor]:
@@ -40,11 +49,12 @@ class _PeriodDisc(nn.Module):
     def __init__(self, period: int, width: int) -> None:
         super().__init__()
         self.period = period
-        channels = [1, width, 2 * width, 4 * width, 8 * width]
-        self.convs = nn.ModuleList(
-            weight_norm(nn.Conv2d(a, b, (5, 1), (3, 1), padding=(2, 0)))
-            for a, b in itertools.pairwise(channels)
-        )
+        channels = [1, width, 4 * width, 16 * width, 32 * width]
+        layers = [
+            nn.Conv2d(a, b, (5, 1), (3, 1), padding=(2, 0)) for a, b in itertools.pairwise(channels)
+        ]
+        layers.append(nn.Conv2d(channels[-1], channels[-1], (5, 1), padding=(2, 0)))
+        self.convs = nn.ModuleList(weight_norm(conv) for conv in layers)
         self.post = weight_norm(nn.Conv2d(channels[-1], 1, (3, 1), padding=(1, 0)))
 
     def forward(self, x: Tensor) -> list[Tensor]:
@@ -53,49 +63,49 @@ class _PeriodDisc(nn.Module):
         return _features(self.convs, self.post, x.view(x.shape[0], 1, -1, self.period))
 
 
-class _ScaleDisc(nn.Module):
-    """Strided, grouped 1-D convolutions over the (pooled) waveform."""
+class _ResolutionDisc(nn.Module):
+    """UnivNet's resolution discriminator: 2-D convolutions over the magnitude of an
+    ``n_fft``-point STFT, laid out (time, frequency), striding over frequency."""
 
-    def __init__(self, width: int) -> None:
+    def __init__(self, n_fft: int, width: int) -> None:
         super().__init__()
+        self.n_fft = n_fft
+        self.register_buffer("window", torch.hann_window(n_fft), persistent=False)
         layers = [
-            nn.Conv1d(1, width, 15, 1, padding=7),
-            nn.Conv1d(width, 2 * width, 41, 4, groups=4, padding=20),
-            nn.Conv1d(2 * width, 4 * width, 41, 4, groups=16, padding=20),
-            nn.Conv1d(4 * width, 4 * width, 41, 4, groups=16, padding=20),
-            nn.Conv1d(4 * width, 4 * width, 5, 1, padding=2),
+            nn.Conv2d(1, width, (3, 9), padding=(1, 4)),
+            *(nn.Conv2d(width, width, (3, 9), (1, 2), padding=(1, 4)) for _ in range(3)),
+            nn.Conv2d(width, width, (3, 3), padding=(1, 1)),
         ]
         self.convs = nn.ModuleList(weight_norm(conv) for conv in layers)
-        self.post = weight_norm(nn.Conv1d(4 * width, 1, 3, 1, padding=1))
+        self.post = weight_norm(nn.Conv2d(width, 1, (3, 3), padding=(1, 1)))
 
     def forward(self, x: Tensor) -> list[Tensor]:
-        return _features(self.convs, self.post, x)
+        window = self.get_buffer("window")
+        spec = torch.stft(
+            x[:, 0], self.n_fft, self.n_fft // 4, window=window, return_complex=True, center=True
+        )
+        magnitude = spec.abs().transpose(1, 2)[:, None]  # (batch, 1, frames, bins)
+        return _features(self.convs, self.post, magnitude)
 
 
 class Critic(nn.Module):
     """All discriminators, with the losses that train them and the student."""
 
-    def __init__(self, width: int = 16) -> None:
+    def __init__(self, width: int = PUBLISHED_WIDTH) -> None:
         super().__init__()
-        if width < 8 or width % 8:
-            raise ValueError(f"width must be a multiple of 8 (grouped convolutions), got {width}")
+        if not isinstance(width, int) or width < 1:
+            raise ValueError(f"width must be a positive int (published: 32), got {width!r}")
         self.discs = nn.ModuleList(
-            [*(_PeriodDisc(p, width) for p in PERIODS), *(_ScaleDisc(width) for _ in range(SCALES))]
+            [
+                *(_PeriodDisc(p, width) for p in PERIODS),
+                *(_ResolutionDisc(n, width) for n in RESOLUTIONS),
+            ]
         )
 
     def forward(self, audio: Tensor) -> list[list[Tensor]]:
         """Each discriminator's features, its score last; ``audio`` is (batch, samples)."""
         x = audio[:, None, :]
-        out = []
-        scale = 0
-        for disc in self.discs:
-            if isinstance(disc, _ScaleDisc):
-                pooled = F.avg_pool1d(x, 2**scale, 2**scale) if scale else x
-                out.append(disc(pooled))
-                scale += 1
-            else:
-                out.append(disc(x))
-        return out
+        return [disc(x) for disc in self.discs]
 
     def critic_loss(self, real: Tensor, fake: Tensor) -> Tensor:
         """Least squares: teacher windows score 1, student windows 0."""

@@ -33,13 +33,18 @@ def write_torch(path: Path, payload: dict[str, Any]) -> None:
 
 
 #: Settings that may change between a run and its resumption (``istft_stages``
-#: only from 0: the trained stages that remain get the new head).
+#: only from 0: the trained stages that remain get the new head; ``critic_width``
+#: only while there is no critic).
 _RESUMABLE = (
     "steps",
     "checkpoint_every",
     "batch",
     "learning_rate",
     "adversarial",
+    "mel_weight",
+    "critic_learning_rate",
+    "lr_decay",
+    "judge_every",
     "shortest_fft",
 )
 
@@ -50,6 +55,8 @@ def _same_settings(saved: dict[str, Any], settings: TrainSettings) -> bool:
     before = TrainSettings.saved(saved)
     if not before.istft_stages:
         resumable["istft_stages"] = settings.istft_stages
+    if not before.adversarial:  # no critic yet: the first one may have any width
+        resumable["critic_width"] = settings.critic_width
     return replace(before, **resumable) == settings
 
 

@@ -42,10 +42,11 @@ from ..optimize.cli import (
     stored,
 )
 from . import require_torch
-from .settings import FlowPriorSettings, TrainSettings
+from .settings import PLATEAU_GAIN, PLATEAU_STEPS, FlowPriorSettings, TrainSettings
 
 if TYPE_CHECKING:
     from .settings import TrainState
+    from .student import Judge
     from .teacher import Teacher
 
 __all__ = ["main"]
@@ -66,6 +67,9 @@ def _student(args: argparse.Namespace) -> int:
 
     settings = student_settings(args.command, **field_flags(TrainSettings, args))
     graphs = FlowPriorSettings(**field_flags(FlowPriorSettings, args))
+    if args.stop_rule and not settings.judge_every:
+        raise ValueError("--stop-rule needs --judge-every: the rule reads the held-out DNSMOS")
+    eval_sentences = held_out(args.eval_sentences)
     tick, close = progress_bar(settings.steps)
     shown = [0]
 
@@ -73,6 +77,8 @@ def _student(args: argparse.Namespace) -> int:
         while shown[0] < state.step:
             tick()
             shown[0] += 1
+
+    from .student import plateaued
 
     try:
         variant = build_student_variant(
@@ -83,13 +89,36 @@ def _student(args: argparse.Namespace) -> int:
             device=args.device,
             resume=args.resume,
             calibration=args.calibration,
-            eval_sentences=held_out(args.eval_sentences),
+            eval_sentences=eval_sentences,
             **stored(args),
             progress=progress,
+            judge=_judge(eval_sentences[: settings.eval_sentences], settings.judge_every),
+            stop=plateaued if args.stop_rule else None,
         )
     finally:
         close()
     return report_variant(variant, args)
+
+
+def _judge(texts: Sequence[str], every: int) -> Judge | None:
+    """DNSMOS OVRL and SIG (means) and WER (%) of the student's held-out waveforms."""
+    if not every:
+        return None
+    import numpy as np
+
+    from ..eval import aggregate_wer, error_counts
+    from ..eval.judges import DnsmosJudge, WhisperJudge
+
+    dnsmos, whisper = DnsmosJudge(), WhisperJudge()
+
+    def judge(waves: list[np.ndarray], rate: int) -> tuple[float, float, float]:
+        scores = [dnsmos.score(w, rate) for w in waves]
+        heard = [whisper.transcribe(w, rate) for w in waves]
+        counts = [error_counts(t, h) for t, h in zip(texts, heard, strict=True)]
+        ovrl = float(np.mean([s.ovrl for s in scores]))
+        return ovrl, float(np.mean([s.sig for s in scores])), 100 * aggregate_wer(counts)
+
+    return judge
 
 
 def _pack(args: argparse.Namespace) -> int:
@@ -227,6 +256,48 @@ def _add_student(
         help="weight of a critic's adversarial + feature-matching terms (0: off)",
     )
     student.add_argument(
+        "--mel-weight",
+        type=float,
+        default=TrainSettings.mel_weight,
+        help="HiFi-GAN's mel L1 in place of the STFT loss, this weight (HiFi-GAN: 45; 0: off)",
+    )
+    student.add_argument(
+        "--critic-width",
+        type=int,
+        default=TrainSettings.critic_width,
+        help="the critic's base channels (HiFi-GAN's: 32)",
+    )
+    student.add_argument(
+        "--critic-learning-rate",
+        type=float,
+        default=TrainSettings.critic_learning_rate,
+        help="the critic's initial rate",
+    )
+    student.add_argument(
+        "--lr-decay",
+        type=float,
+        default=TrainSettings.lr_decay,
+        help="with a critic: both rates' factor per 1000 steps",
+    )
+    student.add_argument(
+        "--judge-every",
+        type=int,
+        default=TrainSettings.judge_every,
+        help="steps between held-out DNSMOS and WER points (0: none; needs the eval extra)",
+    )
+    student.add_argument(
+        "--stop-rule",
+        action="store_true",
+        help=f"stop when {PLATEAU_STEPS} steps since the critic joined gain less than "
+        f"{PLATEAU_GAIN} held-out DNSMOS (needs --judge-every)",
+    )
+    student.add_argument(
+        "--corpus",
+        type=int,
+        default=TrainSettings.corpus,
+        help="train on the first N sentences of the training corpus (0: the calibration set)",
+    )
+    student.add_argument(
         "--shortest-fft",
         type=int,
         default=TrainSettings.shortest_fft,
@@ -273,6 +344,10 @@ def _add_pack_fit_finish(sub: argparse._SubParsersAction[argparse.ArgumentParser
     fit.add_argument("--draws", type=int, default=None, help=f"as packed ({PACKED_DRAWS})")
     fit.add_argument("--widths", type=float, nargs="+", default=None)
     fit.add_argument("--adversarial", type=float, default=None, help="critic weight")
+    fit.add_argument("--mel-weight", type=float, default=None, help="HiFi-GAN's mel L1 weight")
+    fit.add_argument("--critic-width", type=int, default=None, help="the critic's base channels")
+    fit.add_argument("--critic-learning-rate", type=float, default=None)
+    fit.add_argument("--lr-decay", type=float, default=None, help="with a critic, per 1000 steps")
     fit.add_argument("--istft-stages", type=int, default=None, help="on a resumed student too")
     fit.add_argument("--shortest-fft", type=int, default=None, help="the loss's shortest STFT")
     fit.set_defaults(func=_fit)

@@ -1,6 +1,7 @@
 """Losses that compare a student's waveform with the teacher's: multi-resolution
 STFT (spectral convergence + log magnitude) and log-mel L1 (the fidelity
-judge's mel filters).
+judge's mel filters), and HiFi-GAN's mel L1 (:class:`MelLoss`) that its
+adversarial objective weighs 45 to 1.
 
 The STFT sizes run in octaves from ``shortest_fft`` to 2048 (hop a quarter of
 the size). The 512-point default sees ~23 ms at once: blind to the shape of
@@ -18,7 +19,7 @@ from torch.nn import functional as F
 from ..eval.fidelity import HOP, N_FFT, mel_filters
 from .settings import FFT_SIZES, TrainSettings, check_shortest_fft
 
-__all__ = ["SpectralLoss"]
+__all__ = ["MelLoss", "SpectralLoss"]
 
 LONGEST_FFT = 2048
 _EPS = 1e-7
@@ -57,3 +58,19 @@ class SpectralLoss(torch.nn.Module):
         mel = self.get_buffer("mel")
         log_s, log_t = (torch.log((mel @ m.pow(2)).clamp_min(_EPS)) for m in (s, t))
         return loss + self.mel_weight * F.l1_loss(log_s, log_t)
+
+
+class MelLoss(torch.nn.Module):
+    """HiFi-GAN's mel loss: L1 between the log mel magnitudes (1024-point STFT, hop
+    256, 80 bands, floor 1e-5). A log, so the filters' normalisation cancels."""
+
+    def __init__(self, sample_rate: int) -> None:
+        super().__init__()
+        self.register_buffer("mel", torch.from_numpy(mel_filters(sample_rate)).float())
+
+    def forward(self, student: Tensor, teacher: Tensor) -> Tensor:
+        mel = self.get_buffer("mel")
+        s, t = (
+            torch.log((mel @ _magnitude(x, N_FFT, HOP)).clamp_min(1e-5)) for x in (student, teacher)
+        )
+        return F.l1_loss(s, t)

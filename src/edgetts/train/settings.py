@@ -15,9 +15,21 @@ from typing import Any
 
 from ..config import check_int, check_number
 
-__all__ = ["FFT_SIZES", "FlowPriorSettings", "TrainSettings", "TrainState", "check_shortest_fft"]
+__all__ = [
+    "FFT_SIZES",
+    "PLATEAU_GAIN",
+    "PLATEAU_STEPS",
+    "FlowPriorSettings",
+    "TrainSettings",
+    "TrainState",
+    "check_shortest_fft",
+]
 
 FFT_SIZES = (64, 128, 256, 512)  # the shortest STFT a loss may start from
+#: The stop rule of an adversarial line: less than this DNSMOS OVRL gained on the
+#: held-out sentences in this many steps since the critic joined, and it stops.
+PLATEAU_STEPS = 30_000
+PLATEAU_GAIN = 0.05
 
 
 def check_shortest_fft(value: object) -> None:
@@ -52,7 +64,22 @@ class TrainSettings:
     widths: tuple[float, ...] = ()
     """The pruning schedule: the decoder's width in each phase (empty: no pruning)."""
     adversarial: float = 0.0
-    """Weight of a critic's adversarial and feature-matching terms (0: spectral losses only)."""
+    """Weight of a critic's adversarial and feature-matching terms (0: spectral losses
+    only). With a critic both optimisers are AdamW (betas 0.8, 0.99) on their own
+    exponential decay, as HiFi-GAN trains."""
+    mel_weight: float = 0.0
+    """Weight of HiFi-GAN's mel L1, which then replaces the multi-resolution STFT
+    loss (HiFi-GAN's objective: 45, with ``adversarial`` 1); 0: the STFT loss."""
+    critic_width: int = 32
+    """The critic's base channels (HiFi-GAN's and UnivNet's: 32; compute grows with its square)."""
+    critic_learning_rate: float = 2e-4
+    """The critic's initial rate (HiFi-GAN's)."""
+    lr_decay: float = 0.999
+    """With a critic: both rates' factor per 1 000 steps (HiFi-GAN: 0.999 an epoch)."""
+    judge_every: int = 0
+    """Steps between held-out DNSMOS and WER points (0: none; needs the eval extra)."""
+    corpus: int = 0
+    """Train on the first N sentences of the training corpus instead of the calibration set."""
     istft_stages: int = 0
     """Last upsampling stages an inverse-STFT head replaces (0: none)."""
     shortest_fft: int = 512
@@ -65,7 +92,13 @@ class TrainSettings:
             )
         if any(not 0 < w <= 1 for w in self.widths):
             raise ValueError(f"widths must be fractions in (0, 1], got {self.widths!r}")
-        check_number("adversarial", self.adversarial, low=0.0, high=100.0, none=False)
+        for name in ("adversarial", "mel_weight"):
+            check_number(name, getattr(self, name), low=0.0, high=100.0, none=False)
+        check_number("critic_learning_rate", self.critic_learning_rate, low=1e-8, high=1.0)
+        check_number("lr_decay", self.lr_decay, low=0.5, high=1.0)
+        check_int("critic_width", self.critic_width, low=1)
+        check_int("judge_every", self.judge_every, low=0)
+        check_int("corpus", self.corpus, low=0)
         for name in ("steps", "batch", "segment_frames", "draws", "checkpoint_every"):
             check_int(name, getattr(self, name), low=1)
         check_shortest_fft(self.shortest_fft)
@@ -101,6 +134,9 @@ class TrainState:
     keep: list[list[int]] = field(default_factory=list)  # teacher channels kept per stage
     seconds: float = 0.0
     curve: list[tuple[int, float]] = field(default_factory=list)  # (step, MCD dB)
+    quality: list[tuple[int, float, float, float]] = field(
+        default_factory=list
+    )  # (step, held-out DNSMOS OVRL, SIG, WER %)
     losses: list[float] = field(default_factory=list)
     hardware: str = ""  # where the last steps ran
     schedule_start: int = 0  # the step the learning rate's cosine counts from

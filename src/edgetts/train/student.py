@@ -9,11 +9,13 @@ windows of ``z`` (with the streaming decoder's context on both sides) to
 reproduce the teacher's samples under a multi-resolution STFT + mel loss
 (``shortest_fft``: its shortest STFT), optionally with a critic's adversarial
 and feature-matching terms (:mod:`edgetts.train.adversarial`; ``adversarial``,
-their weight). A resumed run may change either to fine-tune a student trained
-without them (with a learning-rate schedule of its own). Checkpoints are
-written atomically every ``checkpoint_every`` steps; ``resume`` continues from
-the last one with the same data order (:mod:`edgetts.train.checkpoint` says
-which settings may change). The settings are :class:`TrainSettings`.
+their weight), and with ``mel_weight`` HiFi-GAN's mel L1 in place of the STFT
+loss (HiFi-GAN's objective is ``mel_weight=45, adversarial=1``). A resumed
+run may change these to fine-tune a student trained without them (with a
+learning-rate schedule of its own). Checkpoints are written atomically every
+``checkpoint_every`` steps; ``resume`` continues from the last one with the
+same data order (:mod:`edgetts.train.checkpoint` says which settings may
+change). The settings are :class:`TrainSettings`.
 
 Training runs on any torch device (``device="cuda"``).
 """
@@ -39,14 +41,18 @@ from ..voice import Voice
 from .adversarial import Critic
 from .checkpoint import CHECKPOINT, finished, load_checkpoint, write_torch
 from .istft import attach_istft_head
-from .losses import SpectralLoss
+from .losses import MelLoss, SpectralLoss
 from .model import Generator
 from .prune import channel_importance, compose, decoder_widths, keep_top, prune_decoder
 from .quant import calibrate, quantize_decoder
-from .settings import TrainSettings, TrainState
+from .settings import PLATEAU_GAIN, PLATEAU_STEPS, TrainSettings, TrainState
 from .teacher import Pair, Teacher, decode, load_voice_teacher, torch_device
 
-__all__ = ["fit", "train_student"]
+__all__ = ["Judge", "fit", "plateaued", "train_student"]
+
+#: Scores the student's waveforms of the held-out sentences (and their sample
+#: rate): (DNSMOS OVRL, SIG, WER %).
+Judge = Callable[[list[np.ndarray], int], tuple[float, float, float]]
 
 
 def _batch(
@@ -103,7 +109,7 @@ class _Adversary:
 def _train_step(
     student: Generator,
     optimizer: torch.optim.Optimizer,
-    loss_fn: SpectralLoss,
+    loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
     batch: tuple[torch.Tensor, torch.Tensor],
     *,
     hop: int,
@@ -116,8 +122,8 @@ def _train_step(
     out = student(latents).reshape(len(latents), -1)
     start = DECODER_CONTEXT * hop  # the context on each side is decoded, not scored
     scored = out[:, start : start + targets.shape[1]]
-    spectral = loss_fn(scored, targets)
-    loss = spectral
+    reconstruction = loss_fn(scored, targets)
+    loss = reconstruction
     if adversary is not None:
         critic_loss = adversary.critic.critic_loss(targets, scored)
         adversary.optimizer.zero_grad()
@@ -127,13 +133,23 @@ def _train_step(
         ramp = min(1.0, (state.step - state.schedule_start) / CRITIC_WARMUP)
         if ramp > 0:
             fooling, matching = adversary.critic.student_loss(targets, scored)
-            loss = spectral + ramp * adversary.weight * (fooling + 2 * matching)  # HiFi-GAN 1:2
+            loss = reconstruction + ramp * adversary.weight * (fooling + 2 * matching)  # 1:2
     optimizer.zero_grad()
-    loss.backward()
+    torch.autograd.backward(loss)
     optimizer.step()
     state.step += 1
-    state.losses.append(spectral.item())  # comparable with or without the critic
+    state.losses.append(reconstruction.item())  # comparable with or without the critic
     state.seconds += time.perf_counter() - started
+
+
+def _reconstruction(
+    settings: TrainSettings, rate: int, where: torch.device
+) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
+    """The STFT loss, or HiFi-GAN's weighted mel L1 (``mel_weight``)."""
+    if not settings.mel_weight:
+        return SpectralLoss(rate, shortest_fft=settings.shortest_fft).to(where)
+    mel, weight = MelLoss(rate).to(where), settings.mel_weight
+    return lambda student, teacher: weight * mel(student, teacher)
 
 
 def _optimizer(student: Generator, settings: TrainSettings) -> torch.optim.Optimizer:
@@ -142,16 +158,27 @@ def _optimizer(student: Generator, settings: TrainSettings) -> torch.optim.Optim
     groups = [{"params": weights, "lr": settings.learning_rate}]
     if scales:
         groups.append({"params": scales, "lr": settings.scale_learning_rate})
+    if settings.adversarial:  # HiFi-GAN's
+        return torch.optim.AdamW(groups, betas=(0.8, 0.99))
     return torch.optim.Adam(groups)
 
 
 def _set_learning_rate(
-    optimizer: torch.optim.Optimizer, settings: TrainSettings, state: TrainState
+    optimizer: torch.optim.Optimizer,
+    settings: TrainSettings,
+    state: TrainState,
+    adversary: _Adversary | None,
 ) -> None:
-    """Cosine decay to zero from ``state.schedule_start`` to ``settings.steps`` (a
-    longer resumed run stretches it)."""
+    """Without a critic, a cosine to zero from ``state.schedule_start`` to
+    ``settings.steps`` (a longer resumed run stretches it); with one, both rates
+    decay by ``lr_decay`` every 1 000 steps from there, open-ended."""
     done, span = state.step - state.schedule_start, settings.steps - state.schedule_start
-    factor = 0.5 * (1 + math.cos(math.pi * min(done, span) / max(span, 1)))
+    if adversary is not None:
+        factor = settings.lr_decay ** (done / 1000)
+        for group in adversary.optimizer.param_groups:
+            group["lr"] = settings.critic_learning_rate * factor
+    else:
+        factor = 0.5 * (1 + math.cos(math.pi * min(done, span) / max(span, 1)))
     bases = (settings.learning_rate, settings.scale_learning_rate)
     for group, base in zip(optimizer.param_groups, bases, strict=False):
         group["lr"] = base * factor
@@ -178,9 +205,10 @@ def _start(
     """The student as the checkpoint left it (or as it starts) and its optimizer."""
     before = TrainSettings.saved(saved["settings"]) if saved else settings
     grafted = before.istft_stages != settings.istft_stages  # a head on trained stages
-    new_loss = (before.adversarial, before.shortest_fft) != (
+    new_loss = (before.adversarial, before.shortest_fft, before.mel_weight) != (
         settings.adversarial,
         settings.shortest_fft,
+        settings.mel_weight,
     )
     if grafted or new_loss:
         state.schedule_start = state.step  # fine-tuning: a schedule of its own
@@ -198,8 +226,8 @@ def _start(
     if grafted:
         student = _with_head(student, settings, state).to(where)
     optimizer = _optimizer(student, settings)
-    if saved is not None and "optimizer" in saved and not grafted:
-        optimizer.load_state_dict(saved["optimizer"])
+    if saved is not None and "optimizer" in saved and not (grafted or new_loss):
+        optimizer.load_state_dict(saved["optimizer"])  # a new loss gets a fresh optimizer
     return student, optimizer
 
 
@@ -211,11 +239,16 @@ def fit(
     resume: bool = False,
     progress: Callable[[TrainState], None] | None = None,
     device: str = "cpu",
+    judge: Judge | None = None,
+    stop: Callable[[TrainState], bool] | None = None,
 ) -> tuple[Generator, TrainState]:
     """Train a student of ``teacher.decoder``; return it (on the CPU) and its history.
 
-    A checkpoint without optimizer state (:func:`strip_checkpoint`) resumes
-    with a fresh optimizer.
+    With ``judge`` (and ``settings.judge_every``), the student's waveforms of the
+    held-out sentences are scored where training starts and every
+    ``judge_every`` steps (``state.quality``); ``stop`` may then end the run
+    early (a stop rule), after a checkpoint. A checkpoint without optimizer
+    state (:func:`strip_checkpoint`) resumes with a fresh optimizer.
     """
     torch.manual_seed(settings.seed)
     where = torch_device(device)
@@ -224,10 +257,34 @@ def fit(
     saved = load_checkpoint(checkpoint, settings) if resume else None
     state = TrainState(**saved["state"]) if saved else TrainState()
     student, optimizer = _start(teacher, settings, saved, state, where)
-    loss_fn = SpectralLoss(teacher.sample_rate, shortest_fft=settings.shortest_fft).to(where)
+    loss_fn = _reconstruction(settings, teacher.sample_rate, where)
     adversary = _adversary(settings, saved, where)
     hop, rate, held_out = teacher.decoder.hop, teacher.sample_rate, teacher.held_out
     starts = _phase_starts(settings)
+
+    def save() -> None:
+        payload = {
+            "settings": asdict(settings),
+            "student": student.state_dict(),
+            "optimizer": optimizer.state_dict(),
+            "state": asdict(state),
+        }
+        if adversary is not None:
+            payload["critic"] = adversary.critic.state_dict()
+            payload["critic_optimizer"] = adversary.optimizer.state_dict()
+        write_torch(checkpoint, payload)
+
+    def judged() -> bool:
+        """Score the held-out sentences if one is due; whether one was."""
+        last = state.quality[-1][0] if state.quality else -1
+        due = state.step == state.schedule_start or state.step - last >= settings.judge_every
+        if judge is None or not settings.judge_every or not due or last == state.step:
+            return False
+        student.eval()
+        waves = [decode(student, z, where) for z, _ in held_out]
+        state.quality.append((state.step, *judge(waves, rate)))
+        return True
+
     if state.step < settings.steps:
         state.hardware = _hardware(where)
     while state.step < settings.steps:
@@ -241,26 +298,31 @@ def fit(
         if not state.curve:  # where training starts from
             student.eval()
             state.curve.append((0, _mcd(student, held_out, rate, where)))
-        _set_learning_rate(optimizer, settings, state)
+        judged()
+        _set_learning_rate(optimizer, settings, state, adversary)
         latents, targets = _batch(teacher.pairs, settings, hop, state)
         batch = (latents.to(where), targets.to(where))
         _train_step(student, optimizer, loss_fn, batch, hop=hop, state=state, adversary=adversary)
-        if state.step % settings.checkpoint_every == 0 or state.step == settings.steps:
+        ending = judged() and stop is not None and stop(state)
+        if ending or state.step % settings.checkpoint_every == 0 or state.step == settings.steps:
             student.eval()
             state.curve.append((state.step, _mcd(student, held_out, rate, where)))
-            payload = {
-                "settings": asdict(settings),
-                "student": student.state_dict(),
-                "optimizer": optimizer.state_dict(),
-                "state": asdict(state),
-            }
-            if adversary is not None:
-                payload["critic"] = adversary.critic.state_dict()
-                payload["critic_optimizer"] = adversary.optimizer.state_dict()
-            write_torch(checkpoint, payload)
+            save()
         if progress:
             progress(state)
+        if ending:
+            break
     return student.cpu().eval(), state
+
+
+def plateaued(state: TrainState, steps: int = PLATEAU_STEPS, gain: float = PLATEAU_GAIN) -> bool:
+    """The stop rule: ``steps`` or more since this schedule started (the critic
+    joined), and the best of the last three held-out DNSMOS OVRL points is less
+    than ``gain`` above the first."""
+    points = [q for q in state.quality if q[0] >= state.schedule_start]
+    if len(points) < 2 or points[-1][0] - points[0][0] < steps:
+        return False
+    return max(q[1] for q in points[-3:]) - points[0][1] < gain
 
 
 def _adversary(
@@ -270,9 +332,10 @@ def _adversary(
     when the checkpoint was trained without one)."""
     if not settings.adversarial:
         return None
-    critic = Critic().to(where)
-    # HiFi-GAN's betas; a constant rate, so that the critic keeps up as the student's decays.
-    optimizer = torch.optim.Adam(critic.parameters(), settings.learning_rate, betas=(0.8, 0.99))
+    critic = Critic(settings.critic_width).to(where)
+    optimizer = torch.optim.AdamW(
+        critic.parameters(), settings.critic_learning_rate, betas=(0.8, 0.99)
+    )  # HiFi-GAN's; the rate decays with the student's (_set_learning_rate)
     if saved is not None and "critic" in saved:
         critic.load_state_dict(saved["critic"])
         if "critic_optimizer" in saved:
@@ -291,6 +354,8 @@ def train_student(
     progress: Callable[[TrainState], None] | None = None,
     teacher_dir: Path | None = None,
     device: str = "cpu",
+    judge: Judge | None = None,
+    stop: Callable[[TrainState], bool] | None = None,
 ) -> tuple[Generator, TrainState]:
     """Train the student decoder; return it and the history (with the MCD curve).
 
@@ -301,4 +366,13 @@ def train_student(
     done = resume and finished(work_dir, settings)
     cache = teacher_dir or work_dir / "teacher"
     teacher = load_voice_teacher(voice, train_texts, eval_texts, cache, settings, pairs=not done)
-    return fit(teacher, work_dir, settings, resume=resume, progress=progress, device=device)
+    return fit(
+        teacher,
+        work_dir,
+        settings,
+        resume=resume,
+        progress=progress,
+        device=device,
+        judge=judge,
+        stop=stop,
+    )
