@@ -230,6 +230,24 @@ def _finish(args: argparse.Namespace) -> int:
     return report_variant(variant, args)
 
 
+#: The TrainSettings fields every student command sets by a flag of the same
+#: name (type and default from the field).
+_SETTING_FLAGS = (
+    ("steps", "total training steps"),
+    ("batch", "windows per step"),
+    ("learning_rate", "the student's peak rate (cosine) or, with a critic, its initial rate"),
+    ("draws", "noise draws per sentence"),
+    ("adversarial", "weight of a critic's adversarial + feature-matching terms (0: off)"),
+    ("mel_weight", "HiFi-GAN's mel L1 in place of the STFT loss, this weight (HiFi-GAN: 45)"),
+    ("critic_width", "the critic's base channels (HiFi-GAN's: 32)"),
+    ("critic_learning_rate", "the critic's initial rate"),
+    ("lr_decay", "with a critic: both rates' factor per 1000 steps"),
+    ("judge_every", "steps between held-out DNSMOS and WER points (0: none; eval extra)"),
+    ("corpus", "train on the first N sentences of the training corpus (0: calibration set)"),
+    ("shortest_fft", "the STFT loss's shortest FFT: 64, 128, 256 or 512 (sizes double to 2048)"),
+)
+
+
 def _add_student(
     sub: argparse._SubParsersAction[argparse.ArgumentParser], method: str, about: str
 ) -> None:
@@ -238,70 +256,16 @@ def _add_student(
     student = sub.add_parser(method, help=about)
     student.set_defaults(func=_student)
     add_build_arguments(student, name=default_name(method), name_help="variant name", trains=True)
-    student.add_argument(
-        "--steps", type=int, default=TrainSettings.steps, help="total training steps"
-    )
     student.add_argument("--resume", action="store_true", help="continue from the checkpoint")
-    student.add_argument("--batch", type=int, default=TrainSettings.batch, help="windows per step")
-    student.add_argument(
-        "--learning-rate", type=float, default=TrainSettings.learning_rate, help="peak (cosine)"
-    )
-    student.add_argument(
-        "--draws", type=int, default=TrainSettings.draws, help="noise draws per sentence"
-    )
-    student.add_argument(
-        "--adversarial",
-        type=float,
-        default=TrainSettings.adversarial,
-        help="weight of a critic's adversarial + feature-matching terms (0: off)",
-    )
-    student.add_argument(
-        "--mel-weight",
-        type=float,
-        default=TrainSettings.mel_weight,
-        help="HiFi-GAN's mel L1 in place of the STFT loss, this weight (HiFi-GAN: 45; 0: off)",
-    )
-    student.add_argument(
-        "--critic-width",
-        type=int,
-        default=TrainSettings.critic_width,
-        help="the critic's base channels (HiFi-GAN's: 32)",
-    )
-    student.add_argument(
-        "--critic-learning-rate",
-        type=float,
-        default=TrainSettings.critic_learning_rate,
-        help="the critic's initial rate",
-    )
-    student.add_argument(
-        "--lr-decay",
-        type=float,
-        default=TrainSettings.lr_decay,
-        help="with a critic: both rates' factor per 1000 steps",
-    )
-    student.add_argument(
-        "--judge-every",
-        type=int,
-        default=TrainSettings.judge_every,
-        help="steps between held-out DNSMOS and WER points (0: none; needs the eval extra)",
-    )
+    for name, meaning in _SETTING_FLAGS:
+        default = getattr(TrainSettings, name)
+        flag = "--" + name.replace("_", "-")
+        student.add_argument(flag, type=type(default), default=default, help=meaning)
     student.add_argument(
         "--stop-rule",
         action="store_true",
         help=f"stop when {PLATEAU_STEPS} steps since the critic joined gain less than "
         f"{PLATEAU_GAIN} held-out DNSMOS (needs --judge-every)",
-    )
-    student.add_argument(
-        "--corpus",
-        type=int,
-        default=TrainSettings.corpus,
-        help="train on the first N sentences of the training corpus (0: the calibration set)",
-    )
-    student.add_argument(
-        "--shortest-fft",
-        type=int,
-        default=TrainSettings.shortest_fft,
-        help="the spectral loss's shortest STFT: 64, 128, 256 or 512 (sizes double to 2048)",
     )
     student.add_argument("--device", default="cpu", help="torch device, e.g. cuda")
     if method == "qat":  # QAT keeps the voice's decoder shape, flow and text encoder
