@@ -714,6 +714,11 @@ def test_the_stop_rule_ends_a_line_that_stopped_gaining(tmp_path: Path) -> None:
     assert plateaued(later)
     later.quality.pop()
     assert not plateaued(later)  # 20 000 steps since it joined
+    # A line trained from scratch: the rule slides, 30 000 steps back from the last point.
+    rising = state(1.0, 2.0, 2.50, 2.52, 2.53)
+    assert not plateaued(rising)  # +0.53 since step 10 000
+    rising.quality.append((50_000, 2.54, 3.0, 2.0))
+    assert plateaued(rising)  # +0.04 since step 20 000
     teacher, gan = _small_teacher(), {"mel_weight": 45.0, "adversarial": 1.0, "critic_width": 4}
     settings = TrainSettings(steps=10, judge_every=2, **_HALF_WIDTH, **gan)
     _, stopped = fit(

@@ -264,8 +264,8 @@ def _add_student(
     student.add_argument(
         "--stop-rule",
         action="store_true",
-        help=f"stop when {PLATEAU_STEPS} steps since the critic joined gain less than "
-        f"{PLATEAU_GAIN} held-out DNSMOS (needs --judge-every)",
+        help=f"stop when the last {PLATEAU_STEPS} steps gained less than {PLATEAU_GAIN} "
+        "held-out DNSMOS OVRL (needs --judge-every)",
     )
     student.add_argument("--device", default="cpu", help="torch device, e.g. cuda")
     if method == "qat":  # QAT keeps the voice's decoder shape, flow and text encoder

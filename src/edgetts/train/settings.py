@@ -27,7 +27,7 @@ __all__ = [
 
 FFT_SIZES = (64, 128, 256, 512)  # the shortest STFT a loss may start from
 #: The stop rule of an adversarial line: less than this DNSMOS OVRL gained on the
-#: held-out sentences in this many steps since the critic joined, and it stops.
+#: held-out sentences in the last this many steps, and it stops.
 PLATEAU_STEPS = 30_000
 PLATEAU_GAIN = 0.05
 

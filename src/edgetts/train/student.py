@@ -316,13 +316,15 @@ def fit(
 
 
 def plateaued(state: TrainState, steps: int = PLATEAU_STEPS, gain: float = PLATEAU_GAIN) -> bool:
-    """The stop rule: ``steps`` or more since this schedule started (the critic
-    joined), and the best of the last three held-out DNSMOS OVRL points is less
-    than ``gain`` above the first."""
+    """The stop rule: the last ``steps`` steps gained less than ``gain`` held-out
+    DNSMOS OVRL: the best of the last three points against the best up to
+    ``steps`` before the last. Only points since this schedule started (the
+    critic joined) count, so a run from a trained student is judged from there."""
     points = [q for q in state.quality if q[0] >= state.schedule_start]
     if len(points) < 2 or points[-1][0] - points[0][0] < steps:
         return False
-    return max(q[1] for q in points[-3:]) - points[0][1] < gain
+    before = max(q[1] for q in points if q[0] <= points[-1][0] - steps)
+    return max(q[1] for q in points[-3:]) - before < gain
 
 
 def _adversary(
