@@ -9,7 +9,9 @@ own backend only) and the fp32 voice's decode the same random latents of
 OpenVINO (f32), two threads. The graphs take turns, a warm-up call each first;
 the table gives each one's median and the ratio of medians to the teacher's.
 ``--profile`` then runs each decoder under ONNX Runtime's profiler and prints
-the share of its node time per operator type and its five costliest nodes.
+the share of its node time per operator type and per module (``/dec/ups.1``,
+``/dec/resblocks.4``; nodes the export named otherwise, such as an
+inverse-STFT head's, under their own names).
 """
 
 from __future__ import annotations
@@ -61,7 +63,9 @@ def _profile(name: str, path: Path, feed: np.ndarray, repeats: int) -> None:
     for event in events:
         if event.get("cat") == "Node" and event["name"].endswith("_kernel_time"):
             by_op[event["args"]["op_name"]] += event["dur"]
-            by_node[event["name"].removesuffix("_kernel_time")] += event["dur"]
+            # The module: the node's path up to its second part (/dec/ups.1, /dec/head).
+            module = "/".join(event["name"].removesuffix("_kernel_time").split("/")[:3])
+            by_node[module] += event["dur"]
     total = sum(by_op.values()) or 1
     per_call = total / (repeats + 1) / 1000
     print(f"\n{name}: ONNX Runtime node time by operator ({per_call:.1f} ms a call)\n")
@@ -69,9 +73,9 @@ def _profile(name: str, path: Path, feed: np.ndarray, repeats: int) -> None:
     print("|---|---|")
     for op, dur in by_op.most_common():
         print(f"| {op} | {100 * dur / total:.1f}% |")
-    print("\n| costliest nodes | share |")
+    print("\n| module | share |")
     print("|---|---|")
-    for node, dur in by_node.most_common(5):
+    for node, dur in by_node.most_common():
         print(f"| `{node}` | {100 * dur / total:.1f}% |")
 
 
