@@ -655,6 +655,30 @@ def test_a_student_trains_elsewhere_packed_fitted_and_finished(
     assert len(tts.speak("Hi.", noise_scale=0.0, noise_w=0.0).samples) == len(reference)
 
 
+def test_a_teacher_packs_corpus_sentences(
+    joe_ort: EdgeTTS,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from edgetts.optimize.calibration import load_corpus
+    from edgetts.train.cli import main as train
+    from edgetts.train.teacher import load_teacher
+
+    monkeypatch.setenv("EDGETTS_HOME", str(tmp_path / "home"))
+    teacher = tmp_path / "teacher.pt"
+    assert train(["pack", str(teacher), "--corpus", "2", "--draws", "1"]) == 0
+    assert ": 2 pairs, 4 held out," in capsys.readouterr().out
+    frames = [z.shape[1] for z, _ in load_teacher(teacher).pairs]
+    spoken = [
+        len(joe_ort.speak(t, noise_scale=0.0, noise_w=0.0).samples) for t in load_corpus(2).texts
+    ]
+    assert [f * 256 for f in frames] == pytest.approx(spoken, rel=0.25)  # these two, noise aside
+    both = ["pack", str(tmp_path / "x.pt"), "--corpus", "2", "--calibration", str(teacher)]
+    assert train(both) == 2
+    assert "give --corpus or --calibration, not both" in capsys.readouterr().err
+
+
 def test_mel_loss_is_hifigans_log_mel_l1() -> None:
     from edgetts.train.losses import MelLoss
 

@@ -123,16 +123,19 @@ def _judge(texts: Sequence[str], every: int) -> Judge | None:
 
 def _pack(args: argparse.Namespace) -> int:
     require_torch()
-    from ..optimize.calibration import load_calibration
+    from ..optimize.calibration import load_calibration, load_corpus
     from ..optimize.student import train_work_dir
     from ..voice import Voice
     from .teacher import load_voice_teacher, save_teacher
 
+    if args.corpus and args.calibration:
+        raise ValueError("give --corpus or --calibration, not both")
     voice = Voice.load(args.voice)
     settings = TrainSettings(draws=args.draws)
+    texts = load_corpus(args.corpus) if args.corpus else load_calibration(args.calibration)
     teacher = load_voice_teacher(
         voice,
-        load_calibration(args.calibration).texts,
+        texts.texts,
         held_out(settings.eval_sentences),
         train_work_dir(voice, "teacher"),
         settings,
@@ -291,6 +294,12 @@ def _add_pack_fit_finish(sub: argparse._SubParsersAction[argparse.ArgumentParser
     pack.add_argument("--voice", default=None)
     pack.add_argument("--calibration", type=Path, default=None, help="training sentences")
     pack.add_argument("--draws", type=int, default=PACKED_DRAWS, help="noise draws per sentence")
+    pack.add_argument(
+        "--corpus",
+        type=int,
+        default=TrainSettings.corpus,
+        help="the first N corpus sentences instead of the calibration set (0: those)",
+    )
     pack.set_defaults(func=_pack)
 
     fit = sub.add_parser("fit", help="train a packed teacher's student until a deadline")
