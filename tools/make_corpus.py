@@ -27,6 +27,7 @@ from pathlib import Path
 
 from edgetts.eval import dev_sentences
 from edgetts.files import write_atomic
+from edgetts.numwords import cardinal
 
 PROSE = 2400
 EVERYDAY = 2400
@@ -96,20 +97,7 @@ TASKS = [
 ]
 WEATHER = ["sunny", "cloudy", "rainy", "windy", "foggy", "snowy", "humid", "clear"]
 FEELINGS = ["great", "wonderful", "terrible", "unusual", "perfect", "strange", "lovely"]
-HOURS = [
-    "one",
-    "two",
-    "three",
-    "four",
-    "five",
-    "six",
-    "seven",
-    "eight",
-    "nine",
-    "ten",
-    "eleven",
-    "twelve",
-]
+HOURS = [cardinal(hour) for hour in range(1, 13)]
 MINUTES = ["o'clock", "fifteen", "thirty", "forty-five", "oh five", "twenty"]
 PARTS = ["in the morning", "this afternoon", "tonight", "tomorrow", "on Friday", "next week"]
 
