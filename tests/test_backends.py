@@ -192,3 +192,60 @@ def test_a_non_piper_model_is_refused(tmp_path: Path) -> None:
     onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), str(path))
     with pytest.raises(ModelLoadError, match="is not a Piper VITS model: inputs \\['x'\\]"):
         load_backend("onnxruntime", path)
+
+
+def test_int8_weights_are_folded_at_load_on_onnxruntime(joe_ort: EdgeTTS, tmp_path: Path) -> None:
+    import onnxruntime as ort
+
+    from edgetts.backends.onnxruntime_backend import OnnxRuntimeGraph, weights_only_int8
+    from edgetts.optimize.weights import compress_weights
+    from edgetts.split import split_voice
+
+    prior = split_voice(joe_ort.voice.model_path).prior
+    weights = tmp_path / "prior-int8-weights.onnx"
+    assert compress_weights(prior, weights, keep=("/dp/",)) > 0
+    assert weights_only_int8(weights) and not weights_only_int8(prior)
+    ids = joe_ort._ids(joe_ort.phonemize("Turn left at the next corner.")[0])
+    feed = {
+        "input": ids,
+        "input_lengths": np.array([ids.shape[1]], np.int64),
+        "scales": np.array([0.0, 1.0, 0.0], np.float32),  # no noise: comparable outputs
+    }
+    graph = OnnxRuntimeGraph(weights, BackendOptions(threads=1))
+    assert graph.folds_weights and not OnnxRuntimeGraph(prior, BackendOptions()).folds_weights
+    folded = graph.run(feed)
+    # Without the rule: the weights dequantised on every call; the same numbers.
+    so = ort.SessionOptions()
+    so.intra_op_num_threads = 1
+    plain = ort.InferenceSession(str(weights), so, providers=["CPUExecutionProvider"])
+    for a, b in zip(folded, plain.run(None, feed), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
+    # What the session runs: no DequantizeLinear left once folded.
+    so.add_session_config_entry("session.disable_quant_qdq", "1")
+    so.optimized_model_filepath = str(tmp_path / "optimised.onnx")
+    ort.InferenceSession(str(weights), so, providers=["CPUExecutionProvider"])
+    assert not weights_only_int8(tmp_path / "optimised.onnx")
+
+
+def test_graphs_with_int8_activations_keep_their_qdq_fusion(tmp_path: Path) -> None:
+    import onnx
+    from onnx import TensorProto, helper
+
+    from edgetts.backends.onnxruntime_backend import weights_only_int8
+
+    scale = helper.make_tensor("scale", TensorProto.FLOAT, [], [0.1])
+    zero = helper.make_tensor("zero", TensorProto.UINT8, [], [128])
+    nodes = [
+        helper.make_node("QuantizeLinear", ["x", "scale", "zero"], ["q"]),
+        helper.make_node("DequantizeLinear", ["q", "scale", "zero"], ["y"]),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "qdq",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [4])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [4])],
+        [scale, zero],
+    )
+    path = tmp_path / "qdq.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), str(path))
+    assert not weights_only_int8(path)  # activations are quantised: ORT's fusion stays on

