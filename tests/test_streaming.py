@@ -95,13 +95,15 @@ def test_a_cut_sentence_hears_its_neighbours_and_voices_each_word_once(
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("fixture", ["joe_ort", "joe_openvino"])
 def test_windowed_sentences_streams_the_first_sentences_and_speaks_the_rest_whole(
-    joe_openvino: EdgeTTS,
+    fixture: str, request: pytest.FixtureRequest
 ) -> None:
+    tts: EdgeTTS = request.getfixturevalue(fixture)
     text = f"{LONG} {LONG} Short one."
     raw = SynthesisConfig(noise_scale=0.0, noise_w=0.0, peak_normalize=True)
-    windowed = list(joe_openvino.stream(text, syn_config=raw, chunk_ms=100))
-    first = list(joe_openvino.stream(text, syn_config=raw, chunk_ms=100, windowed_sentences=1))
+    windowed = list(tts.stream(text, syn_config=raw, chunk_ms=100))
+    first = list(tts.stream(text, syn_config=raw, chunk_ms=100, windowed_sentences=1))
     # Sentence 1 in the same windows as before, then sentences 2 and 3 one chunk each.
     windows = sum(1 for c in windowed if c.text == LONG) // 2
     assert windows >= 3 and [c.text for c in first] == [LONG] * (windows + 1) + ["Short one."]
@@ -110,9 +112,9 @@ def test_windowed_sentences_streams_the_first_sentences_and_speaks_the_rest_whol
     a, b = (np.concatenate([c.samples for c in chunks]) for chunks in (windowed, first))
     assert a.shape == b.shape and snr_db(b, a) >= 40.0  # and never peak scaled
     with pytest.raises(ValueError, match="windowed_sentences needs chunk_ms"):
-        joe_openvino.stream(text, windowed_sentences=1)
+        tts.stream(text, windowed_sentences=1)
     with pytest.raises(ValueError, match="windowed_sentences must be at least 1, got 0"):
-        joe_openvino.stream(text, chunk_ms=100, windowed_sentences=0)
+        tts.stream(text, chunk_ms=100, windowed_sentences=0)
 
 
 @pytest.mark.slow
