@@ -27,17 +27,20 @@ import shutil
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, fields
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..files import home_dir
 from ..split import split_voice
-from ..train.settings import FlowPriorSettings, TrainSettings
+from ..train.settings import FlowPriorSettings, TrainSettings, TrainState
 from ..variants import Variant
 from ..voice import Voice
 from .calibration import graph_feeds, load_calibration, load_corpus
 from .ptq import DURATION_PATH, ort_quantize
 from .store import check_new_variant, store_variant
 from .weights import compress_weights
+
+if TYPE_CHECKING:
+    from ..train.student import Judge  # imports torch
 
 __all__ = [
     "DEFAULT_WIDTHS",
@@ -130,8 +133,8 @@ def build_student_variant(
     check_sentences: Sequence[str] = (),
     progress: Callable[[Any], None] | None = None,
     work_dir: Path | None = None,
-    judge: Callable[[Any, int], tuple[float, float, float]] | None = None,
-    stop: Callable[[Any], bool] | None = None,
+    judge: Judge | None = None,
+    stop: Callable[[TrainState], bool] | None = None,
     **changes: Any,
 ) -> Variant:
     """Train (or resume) a student decoder and store the variant.

@@ -25,12 +25,13 @@ from torch import Tensor, nn
 from torch.nn import functional as F
 from torch.nn.utils.parametrizations import weight_norm
 
-__all__ = ["PUBLISHED_WIDTH", "Critic"]
+from ..config import check_int
+
+__all__ = ["Critic"]
 
 _SLOPE = 0.1
 PERIODS = (2, 3, 5, 7, 11)
 RESOLUTIONS = (512, 1024, 2048)  # FFT sizes of the resolution discriminators
-PUBLISHED_WIDTH = 32
 
 
 def _features(convs: nn.ModuleList, post: nn.Module, x: Tensor) -> list[Tensor]:
@@ -91,10 +92,10 @@ class _ResolutionDisc(nn.Module):
 class Critic(nn.Module):
     """All discriminators, with the losses that train them and the student."""
 
-    def __init__(self, width: int = PUBLISHED_WIDTH) -> None:
+    def __init__(self, width: int) -> None:
+        """``width``: the base channels (TrainSettings.critic_width; published: 32)."""
         super().__init__()
-        if not isinstance(width, int) or width < 1:
-            raise ValueError(f"width must be a positive int (published: 32), got {width!r}")
+        check_int("width", width, low=1)
         self.discs = nn.ModuleList(
             [
                 *(_PeriodDisc(p, width) for p in PERIODS),

@@ -251,6 +251,10 @@ _SETTING_FLAGS = (
 )
 
 
+#: Of those, the critic's, which ``fit`` takes as well.
+_CRITIC_FLAGS = ("mel_weight", "critic_width", "critic_learning_rate", "lr_decay")
+
+
 def _add_student(
     sub: argparse._SubParsersAction[argparse.ArgumentParser], method: str, about: str
 ) -> None:
@@ -317,10 +321,10 @@ def _add_pack_fit_finish(sub: argparse._SubParsersAction[argparse.ArgumentParser
     fit.add_argument("--draws", type=int, default=None, help=f"as packed ({PACKED_DRAWS})")
     fit.add_argument("--widths", type=float, nargs="+", default=None)
     fit.add_argument("--adversarial", type=float, default=None, help="critic weight")
-    fit.add_argument("--mel-weight", type=float, default=None, help="HiFi-GAN's mel L1 weight")
-    fit.add_argument("--critic-width", type=int, default=None, help="the critic's base channels")
-    fit.add_argument("--critic-learning-rate", type=float, default=None)
-    fit.add_argument("--lr-decay", type=float, default=None, help="with a critic, per 1000 steps")
+    for name, meaning in _SETTING_FLAGS:  # None: the checkpoint's, else the settings'
+        if name in _CRITIC_FLAGS:
+            default = getattr(TrainSettings, name)
+            fit.add_argument("--" + name.replace("_", "-"), type=type(default), help=meaning)
     fit.add_argument("--istft-stages", type=int, default=None, help="on a resumed student too")
     fit.add_argument("--shortest-fft", type=int, default=None, help="the loss's shortest STFT")
     fit.set_defaults(func=_fit)
