@@ -90,9 +90,18 @@ def test_openvino_runs_in_fp32_not_the_cpu_default(joe_openvino: EdgeTTS) -> Non
     import openvino
 
     model = joe_openvino.backend  # the split graphs, which take bucketed shapes
-    for graph in (model.prior, model.flow, model.decoder):  # type: ignore[attr-defined]
+    for graph in (model.flow, model.decoder):  # type: ignore[attr-defined]
         hint = graph.compiled_model.get_property("INFERENCE_PRECISION_HINT")
         assert hint == openvino.Type.f32
+
+
+def test_on_openvino_the_prior_runs_on_onnxruntime(joe_openvino: EdgeTTS) -> None:
+    model = joe_openvino.backend
+    assert model.prior.backend == "onnxruntime"  # type: ignore[attr-defined]
+    assert (model.flow.backend, model.decoder.backend) == ("openvino", "openvino")  # type: ignore[attr-defined]
+    expected = {"prior": "onnxruntime", "flow": "openvino", "decoder": "openvino"}
+    assert joe_openvino.graph_backends == expected
+    assert joe_openvino.precisions["prior"] == "fp32"
 
 
 @pytest.mark.slow

@@ -21,17 +21,57 @@ from edgetts.train import VitsVoice  # noqa: E402
 from edgetts.train.prior import (  # noqa: E402
     distill_prior,
     drop_layers,
-    export_prior,
     phoneme_sequences,
     shuffled_sentences,
 )
+from edgetts.train.prior_graph import export_prior  # noqa: E402
+
+QUIET = np.array([0.0, 1.0, 0.0], np.float32)  # no noise: comparable
 
 
-def test_an_encoder_with_fewer_layers_exports_into_the_voice_graph(
+def _prior_run(path: Path, ids: Any) -> list[Any]:
+    import onnxruntime
+
+    session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    feeds = {"input": ids, "input_lengths": np.array([ids.shape[1]], np.int64), "scales": QUIET}
+    return list(session.run(None, feeds))
+
+
+def test_the_time_major_prior_computes_the_voices_prior(
     model: VitsVoice, joe_ort: EdgeTTS, tmp_path: Path
 ) -> None:
     import onnx
-    import onnxruntime
+
+    from edgetts.split import text_prior
+
+    split = split_voice(joe_ort.voice.model_path)
+    target = tmp_path / "prior.onnx"
+    export_prior(model.enc_p, model.dp, split, target)
+    graph = onnx.load(str(target)).graph
+    voice_graph = onnx.load(str(split.prior)).graph
+    assert [o.name for o in graph.output] == [split.z_p, split.mask, split.durations]
+    assert [i.name for i in graph.input] == [i.name for i in voice_graph.input]
+    ops = {n.op_type for n in graph.node}
+    assert "NonZero" not in ops and "ScatterND" not in ops and "Conv" in ops  # dp keeps convs
+
+    def computing(g: Any) -> int:
+        return sum(n.op_type != "Constant" for n in g.node)
+
+    assert computing(graph) < 0.85 * computing(voice_graph)
+    texts = ["Turn left at the next corner.", "Is it 7:30 already? I'd better hurry, Dr. Lee!"]
+    for ids in phoneme_sequences(joe_ort.voice, texts):
+        ours, piper = _prior_run(target, ids.numpy()), _prior_run(split.prior, ids.numpy())
+        np.testing.assert_array_equal(ours[2], piper[2])  # durations, exactly
+        np.testing.assert_array_equal(ours[1], piper[1])
+        np.testing.assert_allclose(ours[0], piper[0], atol=1e-4)
+    cut = text_prior(target, tmp_path / "split")  # OpenVINO's cut finds its pattern
+    assert cut.durations == split.durations
+
+
+def test_an_encoder_with_fewer_layers_exports_without_the_dropped_layers(
+    model: VitsVoice, joe_ort: EdgeTTS, tmp_path: Path
+) -> None:
+    import onnx
 
     encoder = drop_layers(model.enc_p, 3)
     assert encoder.kept == [0, 2, 5] and model.enc_p.kept == list(range(6))
@@ -41,18 +81,11 @@ def test_an_encoder_with_fewer_layers_exports_into_the_voice_graph(
             p.add_(0.02 * torch.randn(p.shape, generator=generator))
     split = split_voice(joe_ort.voice.model_path)
     target = tmp_path / "prior.onnx"
-    export_prior(encoder, split.prior, target)
+    export_prior(encoder, model.dp, split, target)
     names = [n.name for n in onnx.load(str(target)).graph.node]
-    assert not any(f"/attn_layers.{i}/" in n for n in names for i in (1, 3, 4))
-    assert all(any(f"/attn_layers.{i}/" in n for n in names) for i in (0, 2, 5))
-    session = onnxruntime.InferenceSession(str(target), providers=["CPUExecutionProvider"])
+    assert {m.group(1) for n in names if (m := re.search(r"/layers\.(\d+)/", n))} == {"0", "1", "2"}
     ids = phoneme_sequences(joe_ort.voice, ["Turn left at the next corner."])[0]
-    feeds = {
-        "input": ids.numpy(),
-        "input_lengths": np.array([ids.shape[1]], np.int64),
-        "scales": np.array([0.0, 1.0, 0.0], np.float32),  # no noise: comparable
-    }
-    z_p, _, durations = session.run(None, feeds)
+    z_p, _, durations = _prior_run(target, ids.numpy())
     student = copy.deepcopy(model)
     student.enc_p = encoder
     with torch.no_grad():

@@ -37,6 +37,16 @@ FIXED_WINDOWS = (16, 64, 256)
 # context twice), and each is decoded long before the audio before it has played.
 WINDOW_GROWTH = 8
 
+#: Where the prior runs when the flow and decoder run on OpenVINO. The prior
+#: takes each sentence's phoneme count as its shape, and OpenVINO re-plans its
+#: ~1 600 nodes whenever an input shape changes: on the voice's text prior
+#: (102 phonemes, 2 cores, inputs cycling through 9 bucket sizes as sentences
+#: do) 30.5 ms a call on OpenVINO, 21.4 ms when the shape repeats, against
+#: 20.6 ms on ONNX Runtime, which takes new shapes at no cost. Static shapes per
+#: bucket would cost 0.4-1.2 s of compilation each. The flow and decoder keep
+#: OpenVINO (fixed windows, bf16); docs/variants.md has the measurements.
+PRIOR_BACKEND = {"openvino": "onnxruntime"}
+
 Array = NDArray[np.float32]
 
 
@@ -96,7 +106,8 @@ def expand_prior(
 
 
 class SplitModel:
-    """A Piper voice split into prior, flow and decoder graphs on one backend.
+    """A Piper voice split into prior, flow and decoder graphs on one backend
+    (on OpenVINO, the prior on ONNX Runtime: see :data:`PRIOR_BACKEND`).
 
     It is also a :class:`~edgetts.backends.Backend`: ``infer`` chains the three
     graphs, which is how stored variants (split and quantised) are spoken.
@@ -113,15 +124,23 @@ class SplitModel:
         self.split = split
         self.precisions = {g: (precisions or {}).get(g, options.precision) for g in GRAPHS}
 
+        #: The backend each graph runs on.
+        self.graph_backends = {g: backend for g in GRAPHS}
+        self.graph_backends["prior"] = PRIOR_BACKEND.get(backend, backend)
+        if self.graph_backends["prior"] != backend:
+            self.precisions["prior"] = "fp32"  # it never runs in bf16 (edgetts.hardware)
+
         def load(graph: str, path: Path) -> Graph:
-            return load_graph(backend, path, replace(options, precision=self.precisions[graph]))
+            graph_options = replace(options, precision=self.precisions[graph])
+            return load_graph(self.graph_backends[graph], path, graph_options)
 
         self.flow = load("flow", split.flow)
         self.decoder = load("decoder", split.decoder)
         self.name = self.flow.backend
         # OpenVINO compiles kernels for every new shape, and every sentence has
-        # new lengths: pad them to a few bucket sizes so shapes repeat, and
-        # expand phonemes into frames here, where the frame count is no shape.
+        # new lengths: pad frames to a few bucket sizes so shapes repeat, and
+        # expand phonemes into frames outside the prior, where the frame count
+        # is no shape.
         self.bucketed = self.name == "openvino"
         self.text: TextPrior | None = None
         if self.bucketed:
@@ -154,8 +173,7 @@ class SplitModel:
     ) -> PriorOutput:
         """Run the prior graph once for a sentence."""
         feed = model_inputs(ids, scales, speaker_id, self._takes_speaker, self.split.prior)
-        # Padding ids are masked by input_lengths: they get no frames.
-        feed["input"] = self._padded(ids, ids.shape[1])
+        feed["input"] = np.ascontiguousarray(ids)  # never on OpenVINO: any length
         # Copies: the runtime's buffers are reused, and these outlive the next call.
         out = dict(zip(self.prior.outputs, self.prior.run(feed), strict=True))
         if self.text is not None:

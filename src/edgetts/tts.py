@@ -126,6 +126,13 @@ class EdgeTTS:
         return SplitModel(stored.split, resolved, options, precisions)
 
     @property
+    def graph_backends(self) -> dict[str, str]:
+        """The backend each graph runs on (``{"model": name}`` for the whole graph)."""
+        if isinstance(self.backend, SplitModel):
+            return dict(self.backend.graph_backends)
+        return {"model": self.backend.name}
+
+    @property
     def precisions(self) -> dict[str, str]:
         """The precision each graph runs in (``{"model": "fp32"}`` for the whole graph)."""
         if isinstance(self.backend, SplitModel):

@@ -118,9 +118,13 @@ def _edgetts_engine(
     def deterministic(text: str) -> NDArray[np.float32]:
         return tts.speak(text, noise_scale=0.0, noise_w=0.0).samples
 
-    bf16 = "+bf16" if "bf16" in tts.precisions.values() else ""
+    # The label says where a graph runs otherwise than the backend's default.
+    suffix = "+bf16" if "bf16" in tts.precisions.values() else ""
+    prior_backend = tts.graph_backends.get("prior", backend)
+    if prior_backend != backend:
+        suffix += f"+prior-{prior_backend}"
     return Engine(
-        f"{variant}/{backend}{bf16}",
+        f"{variant}/{backend}{suffix}",
         variant,
         backend,
         tts.sample_rate,

@@ -9,7 +9,8 @@
 - the voice's text encoder with int8 weights and float compute, or with
   ``prior_layers`` > 0 one of that many layers distilled on the voice's hidden
   states (:mod:`edgetts.train.prior`); the duration predictor keeps its
-  float weights.
+  float weights; the prior graph is written time-major
+  (:mod:`edgetts.train.prior_graph`: the same function, fewer and cheaper ops).
 
 Training the two small graphs takes a few minutes on a CPU and needs the
 ``train`` extra; the result is a variant like any other, which
@@ -59,7 +60,9 @@ def build_fast_variant(
     The flow's noise draws and the seed are :class:`TrainSettings`' defaults.
     """
     from ..train.flow import check_flow_settings, export_flow
-    from ..train.prior import check_prior_settings, encoder_layers, export_prior
+    from ..train.model import VitsVoice
+    from ..train.prior import check_prior_settings, encoder_layers
+    from ..train.prior_graph import export_prior
     from .student import cheaper_prior, narrow_flow
 
     flow_width, flow_steps = graphs.flow_width, graphs.flow_steps
@@ -91,13 +94,12 @@ def build_fast_variant(
         else (None, None)
     )
     split = split_voice(loaded.model_path)
+    model = VitsVoice.from_onnx(loaded.model_path)
 
     def build(folder: Path) -> dict[str, str]:
         with tempfile.TemporaryDirectory(dir=folder.parent) as tmp:
-            float_prior = split.prior
-            if encoder is not None:
-                float_prior = Path(tmp) / "prior.onnx"
-                export_prior(encoder, split.prior, float_prior)
+            float_prior = Path(tmp) / "prior.onnx"
+            export_prior(encoder or model.enc_p, model.dp, split, float_prior)
             compress_weights(float_prior, folder / "prior.onnx", keep=DURATION_PATH)
         export_flow(flow, split.flow, folder / "flow.onnx")
         rewrite_file(split.decoder, folder / "decoder.onnx")

@@ -154,7 +154,9 @@ def build_student_variant(
     """
     from ..train.export import export_decoder
     from ..train.flow import check_flow_settings, export_flow
-    from ..train.prior import check_prior_settings, encoder_layers, export_prior
+    from ..train.model import VitsVoice
+    from ..train.prior import check_prior_settings, encoder_layers
+    from ..train.prior_graph import export_prior
     from ..train.student import train_student
 
     settings, graphs = _chosen_settings(method, settings, graphs, changes)
@@ -221,10 +223,9 @@ def build_student_variant(
             feeds = graph_feeds(loaded, split, texts.texts)
             ort_quantize(split.flow, folder / "flow.onnx", feeds.flow, ("/flow/",))
         else:
-            if prior is None:
-                shutil.copyfile(split.prior, folder / "prior.onnx")
-            else:
-                export_prior(prior[0], split.prior, folder / "prior.onnx")
+            model = VitsVoice.from_onnx(loaded.model_path)
+            encoder = model.enc_p if prior is None else prior[0]
+            export_prior(encoder, model.dp, split, folder / "prior.onnx")
             if flow is None:
                 shutil.copyfile(split.flow, folder / "flow.onnx")
             else:

@@ -8,7 +8,8 @@ Narrowing them would save little; removing layers saves. The student keeps
 ``layers`` of them, spread evenly (the first and the last always), starts from
 the teacher's weights and is trained to give the teacher's hidden states (L1).
 Everything downstream (prior means and scales, the duration predictor, which
-reads the hidden states) is the voice's own.
+reads the hidden states) is the voice's own; :mod:`edgetts.train.prior_graph`
+writes the graph.
 
 The duration predictor (~38% of the prior: three spline flows run backwards
 from noise) stays: small convolutional students trained on the teacher's
@@ -17,8 +18,7 @@ duration per phoneme (docs/training.md).
 
 Training data are phoneme sequences from the calibration text and from its
 words reshuffled into new sentences (a few hundred words give thousands of
-contexts); the teacher is run on each, so no dataset is needed. The export
-edits the voice's own prior graph: dropped layers are bypassed and deleted.
+contexts); the teacher is run on each, so no dataset is needed.
 """
 
 from __future__ import annotations
@@ -26,7 +26,6 @@ from __future__ import annotations
 import copy
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import torch
@@ -35,7 +34,6 @@ from torch import Tensor
 from ..config import check_int
 from ..phonemize import phonemize
 from ..voice import Voice
-from .export import replace_layers
 from .loop import History, fit_per_sentence, whole_sentence
 from .model import TextEncoder, VitsVoice, _count
 from .onnx_import import read_onnx_voice
@@ -45,7 +43,6 @@ __all__ = [
     "distill_prior",
     "drop_layers",
     "encoder_layers",
-    "export_prior",
     "phoneme_sequences",
     "shuffled_sentences",
 ]
@@ -150,71 +147,3 @@ def distill_prior(
         seed=seed,
     )
     return encoder, history
-
-
-def _rewire(graph: Any, old: str, new: str) -> None:
-    for node in graph.node:
-        for i, name in enumerate(node.input):
-            if name == old:
-                node.input[i] = new
-
-
-def _scope_output(graph: Any, scope: str) -> str:
-    """The one tensor that nodes under ``scope`` produce for nodes outside it."""
-    produced = {out for n in graph.node if n.name.startswith(scope) for out in n.output}
-    leaving = {i for n in graph.node if not n.name.startswith(scope) for i in n.input}
-    found = produced & leaving
-    if len(found) != 1:
-        raise ValueError(f"the prior graph's {scope} has {len(found)} outputs, expected 1")
-    return found.pop()
-
-
-def _node(graph: Any, op: str, scope: str) -> Any:
-    found = [n for n in graph.node if n.op_type == op and n.name.startswith(scope)]
-    if len(found) != 1:
-        raise ValueError(f"the prior graph has {len(found)} {op} nodes under {scope}, expected 1")
-    return found[0]
-
-
-def _bypass_layer(graph: Any, index: int) -> None:
-    """Feed what follows encoder layer ``index`` with that layer's input."""
-    block_input = _node(graph, "Conv", f"/enc_p/encoder/attn_layers.{index}/conv_q/").input[0]
-    _rewire(graph, _scope_output(graph, f"/enc_p/encoder/norm_layers_2.{index}/"), block_input)
-
-
-def _prune_dead(graph: Any) -> None:
-    """Drop the nodes the graph's outputs do not need (``replace_layers`` then keeps
-    only the initializers that the nodes left read)."""
-    needed = {o.name for o in graph.output}
-    kept = []
-    for node in reversed(graph.node):  # ONNX graphs are topologically sorted
-        if any(out in needed for out in node.output):
-            kept.append(node)
-            needed.update(node.input)
-    del graph.node[:]
-    graph.node.extend(reversed(kept))
-
-
-def export_prior(encoder: TextEncoder, source: Path, target: Path) -> None:
-    """Write ``source`` (the voice's prior graph) with ``encoder``'s layers and weights;
-    the layers it dropped are bypassed and deleted."""
-    import onnx
-    from onnx import numpy_helper
-
-    model = onnx.load(str(source))
-    graph = model.graph
-    for index in sorted(set(range(encoder.layers)) - set(encoder.kept)):
-        _bypass_layer(graph, index)
-    _prune_dead(graph)
-    named: dict[str, Tensor] = {f"enc_p.{k}": v for k, v in encoder.named_parameters()}
-    # The export names the embedding after its Gather (as onnx_import reads it).
-    embedding = next(n for n in graph.node if n.op_type == "Gather" and n.input[1] == "input")
-    named[embedding.input[0]] = encoder.emb.weight
-    for initializer in graph.initializer:
-        if initializer.name in named:
-            value = named[initializer.name].detach().numpy()
-            initializer.CopyFrom(numpy_helper.from_array(value, initializer.name))
-    replace_layers(model, encoder, "enc_p.")
-    del graph.value_info[:]
-    onnx.checker.check_model(model)
-    onnx.save(model, str(target))
