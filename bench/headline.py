@@ -59,7 +59,8 @@ def headline(payload: dict[str, Any]) -> str:
         *(_row(r, reference, peer) for r in chosen),
         "",
         f"Against {payload['reference']}; `+bf16`: the decoder in bf16 (OpenVINO, AMX-BF16, "
-        f"see docs/variants.md). The voice's own run-to-run MCD with sampling noise is "
+        "see docs/variants.md); `+prior-onnxruntime`: the prior graph on ONNX Runtime "
+        "(docs/python-api.md). The voice's own run-to-run MCD with sampling noise is "
         f"{spread.get('mcd_db', float('nan')):.2f} dB. x faster: median of per-sentence "
         "piper-tts / engine time.",
     ]

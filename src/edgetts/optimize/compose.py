@@ -111,7 +111,7 @@ def build_fast_variant(
         "description": (
             f"voice decoder with polyphase upsamplers, flow at {flow_width} width, "
             + (f"{prior_layers}-layer" if prior_layers else "the voice's")
-            + " text encoder with int8 weights"
+            + " text encoder with int8 weights, time-major prior graph"
         ),
         "backend": "any",
         "toolkit": "edgetts+torch",
