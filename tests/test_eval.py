@@ -239,3 +239,31 @@ def test_a_missing_judge_package_names_the_extra(monkeypatch: pytest.MonkeyPatch
         match=r"faster-whisper is not installed: pip install 'edgetts\[eval\]'",
     ):
         WhisperJudge()
+
+
+def test_every_timed_call_starts_after_the_settling_gap(monkeypatch: pytest.MonkeyPatch) -> None:
+    from edgetts.eval import benchmark
+
+    events: list[str] = []
+
+    def engine(name: str) -> benchmark.Engine:
+        def stream(text: str) -> list[np.ndarray]:
+            events.append(f"{name}:{text}")
+            return [np.zeros(4, np.float32)]
+
+        return benchmark.Engine(name, "fp32", name, 16000, 1, stream, lambda text: np.zeros(4))
+
+    monkeypatch.setattr(benchmark.time, "sleep", lambda s: events.append(f"sleep {s}"))
+    runs = benchmark.run_interleaved([engine("a"), engine("b")], ["x", "y"], warmup=1)
+    timed = events[2:]  # after one warm-up call each, which is not timed
+    assert timed == [
+        f"sleep {benchmark.SETTLE_S}",
+        "a:x",
+        f"sleep {benchmark.SETTLE_S}",
+        "b:x",
+        f"sleep {benchmark.SETTLE_S}",
+        "b:y",
+        f"sleep {benchmark.SETTLE_S}",
+        "a:y",
+    ]
+    assert benchmark.SETTLE_S > 0 and [len(r.latencies) for r in runs] == [2, 2]

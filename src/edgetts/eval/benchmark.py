@@ -29,6 +29,12 @@ from ..voice import Voice
 __all__ = ["Engine", "EngineRun", "load_engines", "run_interleaved"]
 
 PEER = "piper-tts"
+#: Idle seconds before each timed call. ONNX Runtime's idle threads spin after a
+#: run (piper-tts's session and edgetts's whole-graph one do), and a rotation
+#: gives each engine the same predecessor every time: without the gap, fp32 ONNX
+#: Runtime measured 0.83x piper-tts beside four other engines and 1.03x beside
+#: piper-tts alone (docs/benchmarks.md). The gap lets every engine start as if alone.
+SETTLE_S = 0.05
 #: Streams one text as float32 chunks; the runner times the first and the last.
 StreamFn = Callable[[str], Iterable[NDArray[np.float32]]]
 #: Deterministic (noise 0) synthesis of one text, for fidelity.
@@ -233,6 +239,7 @@ def run_interleaved(
         shift = i % len(runs)
         for run in runs[shift:] + runs[:shift]:
             chunks = []
+            time.sleep(SETTLE_S)
             start = time.perf_counter()
             first = None
             for chunk in run.engine.stream(text):
