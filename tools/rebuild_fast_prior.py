@@ -22,7 +22,7 @@ from edgetts.optimize.weights import compress_weights
 from edgetts.split import split_voice
 from edgetts.train.model import VitsVoice
 from edgetts.train.prior_graph import export_prior
-from edgetts.variants import shipped_variant
+from edgetts.packs import shipped_variant
 from edgetts.voice import Voice
 
 KEPT = ("method", "preset", "description", "backend", "toolkit", "bf16_graphs")
