@@ -19,10 +19,10 @@ from edgetts.optimize.compose import FAST
 from edgetts.optimize.ptq import DURATION_PATH
 from edgetts.optimize.store import store_variant
 from edgetts.optimize.weights import compress_weights
+from edgetts.packs import shipped_variant
 from edgetts.split import split_voice
 from edgetts.train.model import VitsVoice
 from edgetts.train.prior_graph import export_prior
-from edgetts.packs import shipped_variant
 from edgetts.voice import Voice
 
 KEPT = ("method", "preset", "description", "backend", "toolkit", "bf16_graphs")

@@ -19,8 +19,8 @@ import numpy as np
 
 from edgetts import EdgeTTS
 from edgetts.backends import BackendOptions, load_graph
-from edgetts.split import split_voice
 from edgetts.packs import shipped_variant
+from edgetts.split import split_voice
 
 SENTENCES = (Path("../shared/data/dev_sentences.txt"), Path("src/edgetts/optimize/calibration.txt"))
 QUIET = np.array([0.0, 1.0, 0.0], np.float32)
