@@ -15,18 +15,18 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from edgetts.optimize.compose import FAST
-from edgetts.optimize.ptq import DURATION_PATH
+from edgetts.optimize.compose import FAST, write_fast_prior
 from edgetts.optimize.store import store_variant
-from edgetts.optimize.weights import compress_weights
 from edgetts.packs import shipped_variant
 from edgetts.split import split_voice
 from edgetts.train.model import VitsVoice
-from edgetts.train.prior_graph import export_prior
 from edgetts.voice import Voice
 
-KEPT = ("method", "preset", "description", "backend", "toolkit", "bf16_graphs")
-KEPT_TOO = ("settings", "calibration", "training")
+#: The stored manifest's fields the rebuilt variant keeps.
+KEPT = (
+    "method", "preset", "description", "backend", "toolkit", "bf16_graphs",
+    "settings", "calibration", "training",
+)  # fmt: skip
 
 
 def main() -> None:
@@ -38,14 +38,12 @@ def main() -> None:
         kept = Path(tmp)
         for graph in ("flow", "decoder"):
             shutil.copyfile(stored.folder / stored.manifest["files"][graph], kept / graph)
-        description = {k: stored.manifest[k] for k in (*KEPT, *KEPT_TOO)}
+        description = {k: stored.manifest[k] for k in KEPT}
         split = split_voice(voice.model_path)
         model = VitsVoice.from_onnx(voice.model_path)
 
         def build(folder: Path) -> dict[str, str]:
-            float_prior = kept / "prior-fp32.onnx"
-            export_prior(model.enc_p, model.dp, split, float_prior)
-            compress_weights(float_prior, folder / "prior.onnx", keep=DURATION_PATH)
+            write_fast_prior(model.enc_p, model.dp, split, folder / "prior.onnx")
             for graph in ("flow", "decoder"):
                 shutil.copyfile(kept / graph, folder / f"{graph}.onnx")
             return {"prior": "prior.onnx", "flow": "flow.onnx", "decoder": "decoder.onnx"}

@@ -24,9 +24,10 @@ import tempfile
 from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..polyphase import rewrite_file
-from ..split import split_voice
+from ..split import SplitVoice, split_voice
 from ..train.settings import FlowPriorSettings, TrainSettings
 from ..variants import Variant
 from ..voice import Voice
@@ -35,7 +36,10 @@ from .ptq import DURATION_PATH
 from .store import check_new_variant, store_variant
 from .weights import compress_weights
 
-__all__ = ["FAST", "build_fast_variant"]
+if TYPE_CHECKING:
+    from ..train.model import DurationPredictor, TextEncoder  # imports torch
+
+__all__ = ["FAST", "build_fast_variant", "write_fast_prior"]
 
 #: The fast variant's flow and text encoder: a quarter of the flow's channels and
 #: the voice's encoder (3 layers are faster, but move durations: MCD above the bar,
@@ -43,6 +47,20 @@ __all__ = ["FAST", "build_fast_variant"]
 FAST = FlowPriorSettings(flow_width=0.25)
 #: Graphs whose bf16 run measured no quality cost (bench/results): the decoder.
 BF16_GRAPHS = ("decoder",)
+
+
+def write_fast_prior(
+    encoder: TextEncoder, predictor: DurationPredictor, split: SplitVoice, target: Path
+) -> None:
+    """The fast variant's prior graph at ``target``: ``encoder`` and ``predictor``
+    written time-major, the encoder's weights in int8 (the duration predictor's
+    stay float)."""
+    from ..train.prior_graph import export_prior
+
+    with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
+        float_prior = Path(tmp) / "prior.onnx"
+        export_prior(encoder, predictor, split, float_prior)
+        compress_weights(float_prior, target, keep=DURATION_PATH)
 
 
 def build_fast_variant(
@@ -62,7 +80,6 @@ def build_fast_variant(
     from ..train.flow import check_flow_settings, export_flow
     from ..train.model import VitsVoice
     from ..train.prior import check_prior_settings, encoder_layers
-    from ..train.prior_graph import export_prior
     from .student import cheaper_prior, narrow_flow
 
     flow_width, flow_steps = graphs.flow_width, graphs.flow_steps
@@ -97,10 +114,8 @@ def build_fast_variant(
     model = VitsVoice.from_onnx(loaded.model_path)
 
     def build(folder: Path) -> dict[str, str]:
-        with tempfile.TemporaryDirectory(dir=folder.parent) as tmp:
-            float_prior = Path(tmp) / "prior.onnx"
-            export_prior(encoder or model.enc_p, model.dp, split, float_prior)
-            compress_weights(float_prior, folder / "prior.onnx", keep=DURATION_PATH)
+        prior_encoder = model.enc_p if encoder is None else encoder
+        write_fast_prior(prior_encoder, model.dp, split, folder / "prior.onnx")
         export_flow(flow, split.flow, folder / "flow.onnx")
         rewrite_file(split.decoder, folder / "decoder.onnx")
         return {"prior": "prior.onnx", "flow": "flow.onnx", "decoder": "decoder.onnx"}
