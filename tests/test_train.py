@@ -586,6 +586,8 @@ def test_cli_distills_a_student_with_an_istft_head(
         capsys.readouterr().out,
     )
     assert line is not None and line[2] == str(folder)
+    runs = tmp_path / "home" / "train" / joe_ort.voice.name  # one work folder per variant
+    assert (runs / "s" / "student.pt").is_file() and not (runs / "distill").exists()
     graphs = {p.name for p in folder.iterdir()} - {"manifest.json"}
     assert graphs == {"prior.onnx", "flow.onnx", "decoder.onnx"}
     assert float(line[1]) == round(sum((folder / g).stat().st_size for g in graphs) / 2**20, 1)
@@ -653,6 +655,11 @@ def test_a_student_trains_elsewhere_packed_fitted_and_finished(
     reference = joe_ort.speak("Hi.", noise_scale=0.0, noise_w=0.0).samples
     tts = EdgeTTS(backend="onnxruntime", variant="distill")
     assert len(tts.speak("Hi.", noise_scale=0.0, noise_w=0.0).samples) == len(reference)
+    assert train([*finish, "--calibration", str(calibration)]) == 2  # keeps that checkpoint
+    kept = tmp_path / "home" / "train" / joe_ort.voice.name / "distill" / "student.pt"
+    assert f"{kept} exists (a run of the variant 'distill' here); finish under another --name" in (
+        capsys.readouterr().err
+    )
 
 
 def test_a_teacher_packs_corpus_sentences(

@@ -66,10 +66,11 @@ def default_name(method: str) -> str:
     return "int8-qat" if method == "qat" else method
 
 
-def train_work_dir(voice: Voice, method: str) -> Path:
-    """Where training keeps a method's checkpoint (``method="teacher"``: the shared
+def train_work_dir(voice: Voice, name: str) -> Path:
+    """Where training keeps the checkpoint of the variant ``name``, so that two
+    students of one method train side by side (``name="teacher"``: the shared
     cache of teacher pairs)."""
-    return home_dir() / "train" / voice.name / method
+    return home_dir() / "train" / voice.name / name
 
 
 def _check_method(method: str) -> None:
@@ -178,7 +179,7 @@ def build_student_variant(
     name = name or default_name(method)
     check_new_variant(loaded, name, replace)
     texts = load_calibration(calibration)
-    work = work_dir or train_work_dir(loaded, method)
+    work = work_dir or train_work_dir(loaded, name)
     teachers = None if work_dir else train_work_dir(loaded, "teacher")
     spoken = load_corpus(settings.corpus) if settings.corpus else texts
     student, state = train_student(

@@ -215,7 +215,12 @@ def _finish(args: argparse.Namespace) -> int:
     planned, done = saved_settings(args.checkpoint)
     voice = Voice.load(args.voice)
     name = args.name or default_name(args.method)
-    work = train_work_dir(voice, name)  # not the method's own: that checkpoint stays
+    work = train_work_dir(voice, name)
+    if (work / CHECKPOINT).is_file():  # a run of that name on this machine: keep it
+        raise ValueError(
+            f"{work / CHECKPOINT} exists (a run of the variant {name!r} here); "
+            "finish under another --name"
+        )
     work.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(args.checkpoint, work / CHECKPOINT)
     variant = build_student_variant(
